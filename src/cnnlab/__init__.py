@@ -1,0 +1,12 @@
+"""cnnlab: convolutional networks written by hand in NumPy.
+
+Layers of the package, bottom to top (imports only go upward):
+
+* :mod:`cnnlab.backend` - which array module is in use.
+* :mod:`cnnlab.functional` - stateless ops, ``<op>_forward`` / ``<op>_backward`` pairs.
+* :mod:`cnnlab.gradcheck` - numerical gradients.
+* :mod:`cnnlab.nn`, :mod:`cnnlab.models`, :mod:`cnnlab.optim`, :mod:`cnnlab.solver` - training.
+* :mod:`cnnlab.data`, :mod:`cnnlab.knn`, :mod:`cnnlab.viz`, :mod:`cnnlab.cli` - around them.
+"""
+
+__version__ = "0.1.0"

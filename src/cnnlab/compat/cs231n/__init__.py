@@ -1,0 +1,1 @@
+"""cnnlab.compat.cs231n."""

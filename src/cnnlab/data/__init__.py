@@ -1,0 +1,1 @@
+"""Datasets, preprocessing, batching and augmentation."""

@@ -1,0 +1,1 @@
+"""cnnlab.functional."""
