@@ -1,0 +1,117 @@
+"""Preprocessing and data augmentation for image batches.
+
+Every augmentation has the signature ``f(X_batch, rng) -> X_batch``: it takes an NCHW batch and
+a ``numpy.random.Generator`` and returns a new array of the same shape and dtype (the input is
+never modified). The Solver calls it once per training batch. Options are keyword arguments
+with defaults, so ``functools.partial(random_crop, padding=2)`` is again an augmentation, and
+:func:`compose` chains several.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+Augmentation = Callable[[np.ndarray, np.random.Generator], np.ndarray]
+_CHANNEL_AXIS = {"NCHW": 1, "NHWC": 3}
+
+
+def _check_batch(name: str, X: np.ndarray) -> None:
+    if not isinstance(X, np.ndarray) or X.ndim != 4:
+        shape = getattr(X, "shape", None)
+        raise ValueError(f"{name}: expected an NCHW batch (N, C, H, W), got shape {shape}")
+
+
+def _channel_axis(name: str, X: np.ndarray, layout: str) -> int:
+    if layout not in _CHANNEL_AXIS:
+        raise ValueError(f"{name}: layout must be 'NCHW' or 'NHWC', got {layout!r}")
+    if not isinstance(X, np.ndarray) or X.ndim != 4:
+        raise ValueError(
+            f"{name}: expected a 4-d {layout} array, got shape {getattr(X, 'shape', None)}"
+        )
+    return _CHANNEL_AXIS[layout]
+
+
+def channel_mean_std(X: np.ndarray, layout: str = "NCHW") -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and standard deviation over all images and pixels, in float64.
+
+    X: (N, C, H, W) for ``layout='NCHW'`` or (N, H, W, C) for ``'NHWC'``.
+    Returns ``(mean (C,), std (C,))``. Fit these on the training set only, then apply them to
+    every split with :func:`normalize_channels`.
+    """
+    axis = _channel_axis("channel_mean_std", X, layout)
+    reduce = tuple(a for a in range(4) if a != axis)
+    X64 = X.astype(np.float64, copy=False)
+    return X64.mean(axis=reduce), X64.std(axis=reduce)
+
+
+def normalize_channels(
+    X: np.ndarray,
+    mean: np.ndarray,
+    std: np.ndarray,
+    layout: str = "NCHW",
+    dtype: np.dtype | type | None = None,
+) -> np.ndarray:
+    """``(X - mean) / std`` per channel; mean, std (C,); result in ``dtype`` (default float32).
+
+    X: (N, C, H, W) or (N, H, W, C) as ``layout`` says; returns the same shape.
+    """
+    axis = _channel_axis("normalize_channels", X, layout)
+    mean, std = np.asarray(mean), np.asarray(std)
+    C = X.shape[axis]
+    if mean.shape != (C,) or std.shape != (C,):
+        raise ValueError(
+            f"normalize_channels: X {X.shape} ({layout}) has {C} channels but mean has shape "
+            f"{mean.shape} and std {std.shape}"
+        )
+    if np.any(std <= 0):
+        raise ValueError(f"normalize_channels: std must be positive, got {std}")
+    shape = [1, 1, 1, 1]
+    shape[axis] = C
+    out = (X - mean.reshape(shape)) / std.reshape(shape)
+    return out.astype(np.float32 if dtype is None else dtype, copy=False)
+
+
+def random_crop(X: np.ndarray, rng: np.random.Generator, padding: int = 4) -> np.ndarray:
+    """Zero-pad each image by ``padding`` pixels on every side and cut a random H x W window.
+
+    X: (N, C, H, W). Each image gets its own offsets, drawn as ``rng.integers(0, 2*padding+1,
+    N)`` for rows, then the same for columns. Returns (N, C, H, W), same dtype. Vectorised: the
+    windows are a strided view of the padded batch, picked with fancy indexing.
+    """
+    _check_batch("random_crop", X)
+    if not isinstance(padding, (int, np.integer)) or padding < 0:
+        raise ValueError(f"random_crop: padding must be a non-negative int, got {padding!r}")
+    N, _, H, W = X.shape
+    padded = np.pad(X, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    windows = sliding_window_view(padded, (H, W), axis=(2, 3))  # (N, C, 2p+1, 2p+1, H, W)
+    rows = rng.integers(0, 2 * padding + 1, size=N)
+    cols = rng.integers(0, 2 * padding + 1, size=N)
+    return windows[np.arange(N), :, rows, cols]  # advanced indices first: (N, C, H, W)
+
+
+def random_flip(X: np.ndarray, rng: np.random.Generator, p: float = 0.5) -> np.ndarray:
+    """Mirror each image left-right with probability ``p``.
+
+    X: (N, C, H, W); the draw is ``rng.random(N) < p``. Returns a new (N, C, H, W) array.
+    """
+    _check_batch("random_flip", X)
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"random_flip: p must be in [0, 1], got {p}")
+    flip = rng.random(X.shape[0]) < p
+    out = X.copy()
+    out[flip] = X[flip, :, :, ::-1]
+    return out
+
+
+def compose(*fns: Augmentation) -> Augmentation:
+    """Chain augmentations: ``compose(f, g)(X, rng) == g(f(X, rng), rng)``."""
+
+    def composed(X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        for f in fns:
+            X = f(X, rng)
+        return X
+
+    return composed
