@@ -1,1 +1,28 @@
-"""cnnlab.models."""
+"""cnnlab.models: ready networks with the CS231n interface ``loss(X, y=None)``.
+
+``build(name, **kwargs)`` constructs one by name (see ``available()``).
+"""
+
+from .alexnet import MiniAlexNet
+from .allconv import AllConvNet
+from .classifier import Classifier
+from .cnn import TFThreeLayerConvNet, ThreeLayerConvNet
+from .fc_net import FullyConnectedNet
+from .mnist import MNISTNet
+from .registry import MODELS, available, build
+from .resnet import ResNet, basic_block
+
+__all__ = [
+    "MODELS",
+    "AllConvNet",
+    "Classifier",
+    "FullyConnectedNet",
+    "MNISTNet",
+    "MiniAlexNet",
+    "ResNet",
+    "TFThreeLayerConvNet",
+    "ThreeLayerConvNet",
+    "available",
+    "basic_block",
+    "build",
+]

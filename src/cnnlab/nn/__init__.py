@@ -1,1 +1,37 @@
-"""cnnlab.nn."""
+"""cnnlab.nn: stateful layers over :mod:`cnnlab.functional` (``forward`` / ``backward``,
+``params`` / ``grads``, train / eval), containers, initialisers and ``summary``."""
+
+from . import init
+from .activation import ELU, LeakyReLU, ReLU, Sigmoid, Tanh
+from .container import Residual, Sequential
+from .conv import Conv2d
+from .dropout import Dropout
+from .linear import Flatten, Linear
+from .module import Module
+from .norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
+from .pool import AvgPool2d, GlobalAvgPool2d, MaxPool2d
+from .summary import summary
+
+__all__ = [
+    "ELU",
+    "AvgPool2d",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Conv2d",
+    "Dropout",
+    "Flatten",
+    "GlobalAvgPool2d",
+    "GroupNorm",
+    "LayerNorm",
+    "LeakyReLU",
+    "Linear",
+    "MaxPool2d",
+    "Module",
+    "ReLU",
+    "Residual",
+    "Sequential",
+    "Sigmoid",
+    "Tanh",
+    "init",
+    "summary",
+]

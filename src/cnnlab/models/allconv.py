@@ -1,0 +1,51 @@
+"""``AllConvNet``: a fully convolutional network without pooling layers (the practical's
+task 1; after Springenberg et al., "Striving for simplicity: the all convolutional net")."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from cnnlab.nn import Conv2d, GlobalAvgPool2d, ReLU, Sequential
+from cnnlab.nn.init import Initializer, as_generator
+
+from .classifier import Classifier
+
+
+class AllConvNet(Classifier):
+    """Convolutions only: downsampling is done by stride-2 convolutions instead of pools.
+
+    For each width ``c`` in ``widths``: conv3x3(c, 'same') - relu - conv3x3(c, stride 2,
+    pad 1) - relu (halving H and W). Then conv3x3(c_last, pad 1) - relu - conv1x1(c_last) -
+    relu - conv1x1(num_classes), and the class maps are averaged over space (All-CNN-C's
+    global averaging, no weights) to scores (N, num_classes). Kaiming-normal weights.
+    """
+
+    def __init__(
+        self,
+        input_dim: tuple[int, int, int] = (3, 32, 32),
+        num_classes: int = 10,
+        widths: Sequence[int] = (48, 96),
+        weight_init: str | float | Initializer = "kaiming_normal",
+        reg: float = 0.0,
+        dtype: type = np.float32,
+        seed: np.random.Generator | int | None = None,
+    ) -> None:
+        rng = as_generator(seed)
+        kw = {"weight_init": weight_init, "dtype": dtype, "rng": rng}
+        layers: dict = {}
+        channels = input_dim[0]
+        for i, width in enumerate(widths, start=1):
+            layers[f"conv{i}a"] = Conv2d(channels, width, 3, padding=1, **kw)
+            layers[f"relu{i}a"] = ReLU()
+            layers[f"conv{i}b"] = Conv2d(width, width, 3, stride=2, padding=1, **kw)
+            layers[f"relu{i}b"] = ReLU()
+            channels = width
+        layers["conv_top"] = Conv2d(channels, channels, 3, padding=1, **kw)
+        layers["relu_top"] = ReLU()
+        layers["conv_1x1"] = Conv2d(channels, channels, 1, **kw)
+        layers["relu_1x1"] = ReLU()
+        layers["classes"] = Conv2d(channels, num_classes, 1, **kw)
+        layers["gap"] = GlobalAvgPool2d()
+        super().__init__(Sequential(layers), reg=reg, dtype=dtype, input_shape=input_dim)

@@ -1,0 +1,40 @@
+"""Dropout layer (inverted dropout), seeded through a numpy Generator."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cnnlab.functional.dropout import dropout_backward, dropout_forward
+
+from .init import as_generator
+from .module import Module
+
+
+class Dropout(Module):
+    """Zero each unit with probability ``p`` in training mode and scale the rest by 1 / (1 - p);
+    the identity in eval mode. Input and output have any (equal) shape.
+
+    ``p`` is the DROP probability, as in ``torch.nn.Dropout(p)`` and Keras ``Dropout(rate)``
+    (the functional op's CS231n ``p`` is the keep probability, ``1 - p`` here). Masks are drawn
+    from ``rng`` (a Generator or an int seed), so a seeded network drops the same units run
+    after run.
+    """
+
+    def __init__(self, p: float = 0.5, rng: np.random.Generator | int | None = None) -> None:
+        super().__init__()
+        if not 0 <= p < 1:
+            raise ValueError(f"Dropout: p is the drop probability and must be in [0, 1), got {p}")
+        self.p = float(p)
+        self.rng = as_generator(rng)
+        self._cache = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        param = {"p": 1.0 - self.p, "mode": "train" if self.training else "test", "rng": self.rng}
+        out, self._cache = dropout_forward(x, param)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return dropout_backward(dout, self._cache)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"

@@ -1,0 +1,96 @@
+"""Pooling layers: MaxPool2d, AvgPool2d, GlobalAvgPool2d."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cnnlab.functional import pool as P
+from cnnlab.functional._common import nonnegative_pair, positive_pair
+
+from .module import Module
+
+
+class _Pool2d(Module):
+    """Shared pooling window logic; ``_ops`` is the functional (forward, backward) pair."""
+
+    _ops: tuple = ()
+
+    def __init__(
+        self,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] | None = None,
+        padding: int | tuple[int, int] = 0,
+        ceil_mode: bool = False,
+    ) -> None:
+        super().__init__()
+        name = type(self).__name__
+        self.kernel_size = positive_pair(kernel_size, "kernel_size", name)
+        self.stride = self.kernel_size if stride is None else positive_pair(stride, "stride", name)
+        self.padding = nonnegative_pair(padding, "padding", name)
+        self.ceil_mode = bool(ceil_mode)
+        self._cache = None
+
+    @property
+    def pool_param(self) -> dict:
+        return {
+            "pool_height": self.kernel_size[0],
+            "pool_width": self.kernel_size[1],
+            "stride": self.stride,
+            "pad": self.padding,
+            "ceil_mode": self.ceil_mode,
+        }
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        out, self._cache = self._ops[0](x, self.pool_param)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return self._ops[1](dout, self._cache)
+
+    def extra_repr(self) -> str:
+        return (
+            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+            f"ceil_mode={self.ceil_mode}"
+        )
+
+
+class MaxPool2d(_Pool2d):
+    """Max over (kernel) windows of x (N, C, H, W); stride defaults to the window (as Keras)."""
+
+    _ops = (P.max_pool_forward, P.max_pool_backward)
+
+
+class AvgPool2d(_Pool2d):
+    """Mean over (kernel) windows of x (N, C, H, W); stride defaults to the window.
+
+    ``count_include_pad`` (as in torch.nn.AvgPool2d): divide by the whole window, padding
+    included (True), or only by the real pixels in it (False).
+    """
+
+    _ops = (P.avg_pool_forward, P.avg_pool_backward)
+
+    def __init__(
+        self,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] | None = None,
+        padding: int | tuple[int, int] = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+    ) -> None:
+        super().__init__(kernel_size, stride, padding, ceil_mode)
+        self.count_include_pad = bool(count_include_pad)
+
+    @property
+    def pool_param(self) -> dict:
+        return {**super().pool_param, "count_include_pad": self.count_include_pad}
+
+
+class GlobalAvgPool2d(Module):
+    """Mean over H and W: x (N, C, H, W) -> (N, C)."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        out, self._cache = P.global_avg_pool_forward(x)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return P.global_avg_pool_backward(dout, self._cache)
