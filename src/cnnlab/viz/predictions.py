@@ -1,0 +1,74 @@
+"""A grid of test images with the model's prediction, its probability and the true label."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from cnnlab.viz._common import (
+    RIGHT_COLOUR,
+    WRONG_COLOUR,
+    PathLike,
+    as_hwc_images,
+    check_labels,
+    class_names_for,
+    finish,
+    image_axes,
+    new_figure,
+    show_image,
+)
+
+WRONG_MARK = "\u2717 "  # a ballot cross, in DejaVu Sans (matplotlib's default font)
+
+
+def plot_predictions(
+    images: np.ndarray,
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    probs: np.ndarray,
+    class_names: Sequence[str] | None = None,
+    *,
+    ncols: int = 5,
+    path: PathLike | None = None,
+    figsize: tuple[float, float] = (8.5, 9.5),
+    dpi: float = 100,
+) -> Figure:
+    """Each image with "predicted (probability)" below it and the true label at its side.
+
+    Wrong predictions get a thick magenta frame, magenta text and a cross (WRONG_MARK) before
+    the prediction; right ones are labelled in green.
+
+    Inputs:
+    - images: (N, H, W, C) or (N, C, H, W), C of 1 or 3 (uint8 shown as is, floats min-max
+      scaled per image).
+    - y_true, y_pred: (N,) integer labels in [0, K).
+    - probs: (N, K) class probabilities; the predicted class's probability is shown.
+    """
+    images = as_hwc_images(images, "plot_predictions")
+    n = images.shape[0]
+    probs = np.asarray(probs, dtype=np.float64)
+    if probs.ndim != 2 or probs.shape[0] != n:
+        raise ValueError(f"plot_predictions: probs must be (N, K) with N = {n}; "
+                         f"got {probs.shape}")
+    k = probs.shape[1]
+    y_true = check_labels(y_true, n, k, "plot_predictions", "y_true")
+    y_pred = check_labels(y_pred, n, k, "plot_predictions", "y_pred")
+    names = class_names_for(class_names, k, "plot_predictions")
+    fig = new_figure(figsize, dpi)
+    for i, ax in enumerate(image_axes(fig, n, ncols)):
+        show_image(ax, images[i])
+        right = y_true[i] == y_pred[i]
+        colour = RIGHT_COLOUR if right else WRONG_COLOUR
+        mark = "" if right else WRONG_MARK
+        ax.set_xlabel(f"{mark}{names[y_pred[i]]} ({probs[i, y_pred[i]]:.3f})", color=colour,
+                      fontsize=9.5)
+        ax.set_ylabel(names[y_true[i]], fontsize=10)
+        for spine in ax.spines.values():
+            spine.set_edgecolor(colour)
+            spine.set_linewidth(1.0 if right else 4.0)
+    correct = int(np.sum(y_true == y_pred))
+    fig.suptitle(f"{correct} of {n} right; {WRONG_MARK}marks a wrong one. "
+                 "Below: predicted (probability); side: true label", fontsize=12)
+    return finish(fig, path)
