@@ -5,8 +5,14 @@ Layers of the package, bottom to top (imports only go upward):
 * :mod:`cnnlab.backend` - which array module is in use.
 * :mod:`cnnlab.functional` - stateless ops, ``<op>_forward`` / ``<op>_backward`` pairs.
 * :mod:`cnnlab.gradcheck` - numerical gradients.
-* :mod:`cnnlab.nn`, :mod:`cnnlab.models`, :mod:`cnnlab.optim`, :mod:`cnnlab.solver` - training.
-* :mod:`cnnlab.data`, :mod:`cnnlab.knn`, :mod:`cnnlab.viz`, :mod:`cnnlab.cli` - around them.
+* :mod:`cnnlab.nn`, :mod:`cnnlab.models` - modules and ready networks.
+* :mod:`cnnlab.optim`, :mod:`cnnlab.schedules`, :class:`cnnlab.Solver` - training.
+* :mod:`cnnlab.data`, :mod:`cnnlab.knn`, :mod:`cnnlab.viz`, :mod:`cnnlab.report`,
+  :mod:`cnnlab.experiment`, :mod:`cnnlab.cli` - around them.
 """
 
+from cnnlab.solver import Solver, TrainingDiverged
+
 __version__ = "0.1.0"
+
+__all__ = ["Solver", "TrainingDiverged", "__version__"]

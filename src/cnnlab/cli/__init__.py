@@ -12,7 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMANDS: tuple[str, ...] = ()
+COMMANDS: tuple[str, ...] = ("train", "models", "report", "knn", "autoencoder")
 
 
 def build_parser() -> argparse.ArgumentParser:

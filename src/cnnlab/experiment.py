@@ -1,0 +1,374 @@
+"""One training run from a configuration: data, model, Solver, and everything written to disk.
+
+This is what ``cnnlab train``, ``evaluate`` and ``predict`` do, usable from Python too::
+
+    from cnnlab.experiment import TrainConfig, train
+    result = train(TrainConfig(model="three_layer", epochs=1), out="runs/first")
+
+The run folder's files are described in :mod:`cnnlab.runs`.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import inspect
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cnnlab import models, runs, schedules
+from cnnlab.data._io import save_npz_atomic
+from cnnlab.data.cifar10 import CLASSES, load_cifar10_raw
+from cnnlab.data.image_file import read_image
+from cnnlab.data.mnist import load_mnist, split_mnist
+from cnnlab.data.transforms import compose, random_crop, random_flip
+from cnnlab.solver import Solver
+from cnnlab.viz.confusion import confusion_matrix, per_class_accuracy
+
+# Per-model training defaults: the seeds' settings where a seed trains that model.
+MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
+    # seed 001 section 9: hidden 500, reg 1e-3, adam 1e-3, batch 50, raw pixels - mean image
+    "three_layer": {"model_kwargs": {"hidden_dim": 500, "weight_scale": 1e-3},
+                    "weight_decay": 1e-3, "optimizer": "adam", "lr": 1e-3, "batch_size": 50,
+                    "preprocess": "mean_image"},
+    # seed 000/002 TensorFlow notebook: Nesterov momentum 0.9, lr 3e-3, batch 64
+    "tf_three_layer": {"optimizer": "nesterov", "lr": 3e-3, "batch_size": 64},
+    "fc": {"model_kwargs": {"hidden_dims": [100, 100]}, "batch_size": 100},
+    # seed 003: Adam
+    "mini_alexnet": {"optimizer": "adam", "lr": 1e-3, "batch_size": 128},
+    "resnet": {"optimizer": "nesterov", "lr": 0.05, "batch_size": 128, "weight_decay": 5e-4,
+               "schedule": "onecycle", "augment": True},
+    "allconv": {"optimizer": "adam", "lr": 1e-3, "batch_size": 128},
+    "mnist": {"optimizer": "adam", "lr": 1e-3, "batch_size": 64, "data": "mnist"},
+}
+
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")
+SCHEDULES = ("constant", "step", "cosine", "onecycle")
+PREPROCESS = ("mean_image", "channel")
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run (written to the run's ``config.json``).
+
+    weight_decay is the L2 strength ``reg`` of the model's loss (CS231n), except with
+    ``optimizer='adamw'`` where it is AdamW's decoupled weight decay. ``None`` fields take the
+    model's default from :data:`MODEL_DEFAULTS`, then the generic default.
+    """
+
+    model: str = "three_layer"
+    model_kwargs: dict[str, Any] = field(default_factory=dict)
+    data: str | None = None  # 'cifar10', 'sample', 'mnist' or a path; default cifar10
+    epochs: int = 1
+    batch_size: int | None = None
+    optimizer: str | None = None
+    lr: float | None = None
+    momentum: float = 0.9
+    weight_decay: float | None = None
+    schedule: str | None = None
+    lr_decay: float = 1.0
+    augment: bool | None = None
+    patience: int | None = None
+    seed: int = 0
+    num_val: int = 1000
+    num_train: int | None = None
+    num_test: int | None = None
+    preprocess: str | None = None
+
+    def resolved(self) -> TrainConfig:
+        """A copy with every ``None`` replaced by the model's or the generic default."""
+        if self.model not in models.MODELS:
+            raise ValueError(f"unknown model {self.model!r}; available: {models.available()}")
+        generic = {"data": "cifar10", "batch_size": 100, "optimizer": "adam", "lr": 1e-3,
+                   "weight_decay": 0.0, "schedule": "constant", "augment": False,
+                   "preprocess": "channel"}
+        per_model = MODEL_DEFAULTS.get(self.model, {})
+        values = dataclasses.asdict(self)
+        for key, default in generic.items():
+            if values[key] is None:
+                values[key] = per_model.get(key, default)
+        values["model_kwargs"] = {**per_model.get("model_kwargs", {}), **self.model_kwargs}
+        cfg = TrainConfig(**values)
+        cfg.validate()
+        return cfg
+
+    def validate(self) -> None:
+        """Raise ValueError for an option out of range."""
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {self.optimizer!r}; choose from {OPTIMIZERS}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"unknown schedule {self.schedule!r}; choose from {SCHEDULES}")
+        if self.preprocess not in PREPROCESS:
+            raise ValueError(f"unknown preprocess {self.preprocess!r}; choose from {PREPROCESS}")
+        for name in ("epochs", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.schedule != "constant" and self.lr_decay != 1.0:
+            raise ValueError("give a schedule or an lr_decay, not both")
+        if self.lr is not None and self.lr <= 0:
+            raise ValueError(f"lr must be positive, got {self.lr}")
+
+
+@dataclass
+class Dataset:
+    """A labelled split of uint8 images, (N, C, H, W), and the class names."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    class_names: tuple[str, ...]
+    source: str
+
+
+def load_data(cfg: TrainConfig) -> Dataset:
+    """Load and split the data named by ``cfg.data`` (uint8 NCHW, not yet normalised).
+
+    CIFAR-10 (``'cifar10'`` searches the data folders, ``'sample'`` the bundled sample, a path
+    any supported form): validation is the ``num_val`` training images after the first
+    ``num_train`` (CS231n's cut). MNIST: only its 10,000 test digits are available offline, so
+    they are split 80/10/10 at random (seeded) into train/validation/test.
+    """
+    if cfg.data == "mnist":
+        X, y = load_mnist()
+        parts = split_mnist(X[:, None], y, (0.8, 0.1, 0.1), seed=cfg.seed)
+        return Dataset(*parts, class_names=tuple(str(d) for d in range(10)),
+                       source="MNIST t10k split 8000/1000/1000")
+    source = None if cfg.data == "cifar10" else cfg.data
+    X_tr, y_tr, X_te, y_te = load_cifar10_raw(source)
+    num_val = min(cfg.num_val, X_tr.shape[0] // 10)
+    num_train = X_tr.shape[0] - num_val if cfg.num_train is None else cfg.num_train
+    if num_train + num_val > X_tr.shape[0]:
+        raise ValueError(f"asked for {num_train} training + {num_val} validation images; the "
+                         f"data has {X_tr.shape[0]} training images")
+    num_test = X_te.shape[0] if cfg.num_test is None else min(cfg.num_test, X_te.shape[0])
+    nchw = [np.ascontiguousarray(a.transpose(0, 3, 1, 2)) for a in (X_tr, X_te)]
+    return Dataset(
+        nchw[0][:num_train], y_tr[:num_train],
+        nchw[0][num_train:num_train + num_val], y_tr[num_train:num_train + num_val],
+        nchw[1][:num_test], y_te[:num_test],
+        class_names=CLASSES,
+        source=f"CIFAR-10 ({source or 'searched'}), {X_tr.shape[0]} train / {X_te.shape[0]} test",
+    )  # fmt: skip
+
+
+def fit_preprocess(X_train: np.ndarray, kind: str) -> dict[str, np.ndarray]:
+    """Normalisation statistics from training images (N, C, H, W) in 0..255.
+
+    'mean_image': subtract the mean image (C, H, W), std 1 (CS231n); 'channel': per-channel
+    mean and standard deviation, shaped (C, 1, 1) (the TensorFlow notebook).
+    """
+    X = X_train.astype(np.float64)
+    if kind == "mean_image":
+        return {"mean": X.mean(axis=0), "std": np.ones((1, 1, 1))}
+    return {"mean": X.mean(axis=(0, 2, 3))[:, None, None],
+            "std": X.std(axis=(0, 2, 3))[:, None, None]}
+
+
+def apply_preprocess(X: np.ndarray, prep: dict[str, np.ndarray], dtype: Any) -> np.ndarray:
+    """``(X - mean) / std`` in ``dtype``; X (N, C, H, W) in 0..255."""
+    mean = prep["mean"].astype(dtype)
+    std = prep["std"].astype(dtype)
+    return ((X.astype(dtype) - mean) / std).astype(dtype, copy=False)
+
+
+def make_solver_options(cfg: TrainConfig) -> dict[str, Any]:
+    """The Solver's update rule, optimiser config and schedule for ``cfg``."""
+    rule = {"momentum": "sgd_momentum", "nesterov": "sgd_momentum"}.get(cfg.optimizer,
+                                                                         cfg.optimizer)
+    optim_config: dict[str, Any] = {"learning_rate": cfg.lr}
+    if rule == "sgd_momentum":
+        optim_config.update(momentum=cfg.momentum, nesterov=cfg.optimizer == "nesterov")
+    if rule == "adamw":
+        optim_config["weight_decay"] = cfg.weight_decay
+    schedule = {
+        "constant": lambda: None,
+        "step": lambda: schedules.StepDecay(step_epochs=max(1, cfg.epochs // 3), gamma=0.1),
+        "cosine": lambda: schedules.CosineDecay(total_epochs=cfg.epochs),
+        "onecycle": lambda: schedules.OneCycle(total_epochs=cfg.epochs),
+    }[cfg.schedule]()
+    return {"update_rule": rule, "optim_config": optim_config, "schedule": schedule,
+            "lr_decay": cfg.lr_decay}
+
+
+def build_model(name: str, model_kwargs: dict[str, Any], input_shape: tuple[int, ...],
+                num_classes: int, reg: float = 0.0, seed: int = 0) -> Any:
+    """Construct model ``name`` for inputs of ``input_shape`` (C, H, W), float32.
+
+    Models taking a flat ``input_dim`` (the fully connected net) get ``C * H * W``.
+    """
+    default = inspect.signature(models.MODELS[name]).parameters["input_dim"].default
+    input_dim = int(np.prod(input_shape)) if isinstance(default, int) else tuple(input_shape)
+    return models.build(name, input_dim=input_dim, num_classes=num_classes, reg=reg,
+                        seed=seed, **model_kwargs)
+
+
+@dataclass
+class TrainResult:
+    """What a run ended with."""
+
+    run_dir: Path
+    val_acc: float
+    test_acc: float | None
+    seconds: float
+    interrupted: str | None
+
+
+def train(cfg: TrainConfig, out: str | os.PathLike[str], resume: bool = False,
+          verbose: bool = True, progress_bar: bool | None = None) -> TrainResult:
+    """Train as ``cfg`` says and write the run folder ``out``.
+
+    resume: continue the run in ``out`` from its ``checkpoint.npz`` (its config.json must name
+    the same model), up to ``cfg.epochs`` epochs in all.
+    """
+    cfg = cfg.resolved()
+    run_dir = Path(out)
+    ckpt = run_dir / runs.CHECKPOINT_FILE
+    if resume:
+        _check_resume(run_dir, cfg)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    runs.write_json(run_dir / "config.json", dataclasses.asdict(cfg))
+
+    data = load_data(cfg)
+    prep = fit_preprocess(data.X_train, cfg.preprocess)
+    splits = {k: apply_preprocess(getattr(data, k), prep, np.float32)
+              for k in ("X_train", "X_val", "X_test")}
+    reg = 0.0 if cfg.optimizer == "adamw" else cfg.weight_decay
+    model = build_model(cfg.model, cfg.model_kwargs, data.X_train.shape[1:],
+                        len(data.class_names), reg, cfg.seed)
+    runs.write_text(run_dir / "summary.txt", model.summary() + "\n")
+
+    metrics_rows: list[dict[str, Any]] = []
+    if resume and (run_dir / "metrics.csv").is_file():
+        metrics_rows = _read_metrics(run_dir / "metrics.csv")
+
+    def on_epoch_end(solver: Solver, metrics: dict[str, float]) -> None:
+        metrics_rows.append(dict(metrics))
+        runs.write_metrics(run_dir / "metrics.csv", metrics_rows)
+        runs.write_json(run_dir / "history.json", solver.history)
+
+    augment = compose(random_crop, random_flip) if cfg.augment else None
+    solver = Solver(
+        model,
+        {"X_train": splits["X_train"], "y_train": data.y_train,
+         "X_val": splits["X_val"], "y_val": data.y_val},
+        **make_solver_options(cfg), batch_size=cfg.batch_size, num_epochs=cfg.epochs,
+        num_train_samples=1000, checkpoint_path=ckpt, verbose=verbose,
+        progress_bar=progress_bar, patience=cfg.patience, augment=augment,
+        on_epoch_end=on_epoch_end, seed=cfg.seed, resume=ckpt if resume else None,
+    )  # fmt: skip
+    start = time.perf_counter()
+    solver.train()
+    seconds = time.perf_counter() - start
+    runs.write_json(run_dir / "history.json", solver.history)
+    runs.save_model(run_dir / runs.MODEL_FILE, model.state_dict(), cfg.model, cfg.model_kwargs,
+                    data.X_train.shape[1:], prep, data.class_names)
+    if solver.interrupted:
+        return TrainResult(run_dir, solver.best_val_acc, None, seconds, solver.interrupted)
+
+    test = evaluate_arrays(model, splits["X_test"], data.y_test, len(data.class_names))
+    results = {
+        "val_acc": solver.best_val_acc,
+        "test_acc": test["accuracy"],
+        "class_names": list(data.class_names),
+        "per_class_acc": test["per_class_acc"],
+        "confusion": test["confusion"],
+        "epochs_run": solver.epoch,
+        "stopped_early": solver.stopped_early,
+        "train_seconds": sum(float(r["seconds"]) for r in metrics_rows),
+        "data": data.source,
+    }
+    runs.write_json(run_dir / "results.json", results)
+    _write_samples(run_dir / "samples.npz", data.X_test, data.y_test, test["probs"])
+    return TrainResult(run_dir, solver.best_val_acc, test["accuracy"], seconds, None)
+
+
+def predict_proba(model: Any, X: np.ndarray, batch_size: int = 200) -> np.ndarray:
+    """Softmax probabilities (N, K) of a model's scores, computed in batches (test mode)."""
+    out = []
+    for i in range(0, X.shape[0], batch_size):
+        scores = np.asarray(model.loss(X[i:i + batch_size]), dtype=np.float64)
+        scores -= scores.max(axis=1, keepdims=True)
+        p = np.exp(scores)
+        out.append(p / p.sum(axis=1, keepdims=True))
+    return np.concatenate(out) if out else np.zeros((0, 0))
+
+
+def evaluate_arrays(model: Any, X: np.ndarray, y: np.ndarray, num_classes: int) -> dict[str, Any]:
+    """Accuracy, per-class accuracy, confusion matrix and probabilities on (X, y)."""
+    probs = predict_proba(model, X)
+    pred = probs.argmax(axis=1)
+    cm = confusion_matrix(y, pred, num_classes)
+    return {"accuracy": float(np.mean(pred == y)) if y.size else float("nan"),
+            "per_class_acc": per_class_accuracy(cm).tolist(), "confusion": cm.tolist(),
+            "probs": probs}
+
+
+def load_trained(run_or_file: str | os.PathLike[str]) -> tuple[Any, dict[str, Any], dict]:
+    """Rebuild a trained model from a run folder or model file: ``(model, meta, preprocess)``."""
+    meta, state, prep = runs.load_model_file(runs.model_path(run_or_file))
+    model = build_model(meta["model"], meta["model_kwargs"], tuple(meta["input_shape"]),
+                        len(meta["class_names"]))
+    model.load_state_dict(state)
+    return model, meta, prep
+
+
+def evaluate(run_or_file: str | os.PathLike[str], data: str | None = None) -> dict[str, Any]:
+    """Evaluate a trained model on the test split of the data it was trained on (or ``data``)."""
+    model, meta, prep = load_trained(run_or_file)
+    run_dir = runs.model_path(run_or_file).parent
+    cfg_path = run_dir / "config.json"
+    cfg = TrainConfig(**runs.read_json(cfg_path)) if cfg_path.is_file() else TrainConfig()
+    if data is not None:
+        cfg = dataclasses.replace(cfg, data=data)
+    ds = load_data(cfg.resolved())
+    X = apply_preprocess(ds.X_test, prep, np.float32)
+    result = evaluate_arrays(model, X, ds.y_test, len(meta["class_names"]))
+    result["class_names"] = meta["class_names"]
+    result["source"] = ds.source
+    return result
+
+
+def predict_images(run_or_file: str | os.PathLike[str], images: list[str | os.PathLike[str]],
+                   top: int = 3) -> list[list[tuple[str, float]]]:
+    """Top-``top`` (class, probability) for each image file, resized to the model's input."""
+    model, meta, prep = load_trained(run_or_file)
+    c, h, w = meta["input_shape"]
+    X = np.stack([read_image(p, (h, w), channels=c) for p in images])
+    probs = predict_proba(model, apply_preprocess(X, prep, np.float32))
+    names = meta["class_names"]
+    return [[(names[k], float(row[k])) for k in np.argsort(-row)[:top]] for row in probs]
+
+
+def _write_samples(path: Path, X_test: np.ndarray, y_test: np.ndarray, probs: np.ndarray,
+                   count: int = 25) -> None:
+    """25 test images (NHWC uint8) with true/predicted labels and probabilities."""
+    n = min(count, X_test.shape[0])
+    images = X_test[:n].transpose(0, 2, 3, 1)
+    if images.shape[-1] == 1:
+        images = np.repeat(images, 3, axis=-1)
+    save_npz_atomic(path, compressed=True, images=images, y_true=y_test[:n],
+                    y_pred=probs[:n].argmax(axis=1), probs=probs[:n].astype(np.float32))
+
+
+def _check_resume(run_dir: Path, cfg: TrainConfig) -> None:
+    ckpt = run_dir / runs.CHECKPOINT_FILE
+    if not ckpt.is_file():
+        raise FileNotFoundError(f"cannot resume: {ckpt} does not exist")
+    old = runs.read_json(run_dir / "config.json")
+    if old.get("model") != cfg.model:
+        raise ValueError(f"cannot resume: {run_dir} holds a {old.get('model')!r} model, not "
+                         f"{cfg.model!r}")
+
+
+def _read_metrics(path: Path) -> list[dict[str, Any]]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
