@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import inspect
+import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from cnnlab import models, runs, schedules
+from cnnlab.data import paths
 from cnnlab.data._io import save_npz_atomic
 from cnnlab.data.cifar10 import CLASSES, load_cifar10_raw
 from cnnlab.data.image_file import read_image
@@ -142,6 +144,13 @@ def load_data(cfg: TrainConfig) -> Dataset:
         return Dataset(*parts, class_names=tuple(str(d) for d in range(10)),
                        source="MNIST t10k split 8000/1000/1000")
     source = None if cfg.data == "cifar10" else cfg.data
+    if source not in (None, "sample") and not Path(source).expanduser().exists():
+        raise FileNotFoundError(
+            f"data {source} does not exist; give cifar10 (searched in {paths.ENV_VAR}, "
+            "../shared/data, ~/.cache/cnnlab), sample, mnist, or the path of a CIFAR-10 archive, "
+            "zip or folder; get the full CIFAR-10 with python -c 'import cnnlab.data; "
+            "cnnlab.data.download_cifar10()'"
+        )
     X_tr, y_tr, X_te, y_te = load_cifar10_raw(source)
     num_val = min(cfg.num_val, X_tr.shape[0] // 10)
     num_train = X_tr.shape[0] - num_val if cfg.num_train is None else cfg.num_train
@@ -226,16 +235,14 @@ def train(cfg: TrainConfig, out: str | os.PathLike[str], resume: bool = False,
     """Train as ``cfg`` says and write the run folder ``out``.
 
     resume: continue the run in ``out`` from its ``checkpoint.npz`` (its config.json must name
-    the same model), up to ``cfg.epochs`` epochs in all.
+    the same model and model arguments), up to ``cfg.epochs`` epochs in all. Nothing in ``out``
+    changes when the checkpoint does not fit ``cfg``.
     """
     cfg = cfg.resolved()
     run_dir = Path(out)
     ckpt = run_dir / runs.CHECKPOINT_FILE
     if resume:
         _check_resume(run_dir, cfg)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    runs.write_json(run_dir / "config.json", dataclasses.asdict(cfg))
-
     data = load_data(cfg)
     prep = fit_preprocess(data.X_train, cfg.preprocess)
     splits = {k: apply_preprocess(getattr(data, k), prep, np.float32)
@@ -243,7 +250,7 @@ def train(cfg: TrainConfig, out: str | os.PathLike[str], resume: bool = False,
     reg = 0.0 if cfg.optimizer == "adamw" else cfg.weight_decay
     model = build_model(cfg.model, cfg.model_kwargs, data.X_train.shape[1:],
                         len(data.class_names), reg, cfg.seed)
-    runs.write_text(run_dir / "summary.txt", model.summary() + "\n")
+    summary = model.summary()
 
     metrics_rows: list[dict[str, Any]] = []
     if resume and (run_dir / "metrics.csv").is_file():
@@ -264,6 +271,10 @@ def train(cfg: TrainConfig, out: str | os.PathLike[str], resume: bool = False,
         progress_bar=progress_bar, patience=cfg.patience, augment=augment,
         on_epoch_end=on_epoch_end, seed=cfg.seed, resume=ckpt if resume else None,
     )  # fmt: skip
+    # written only now, so that a resume which does not fit the checkpoint changes nothing
+    run_dir.mkdir(parents=True, exist_ok=True)
+    runs.write_json(run_dir / "config.json", dataclasses.asdict(cfg))
+    runs.write_text(run_dir / "summary.txt", summary + "\n")
     start = time.perf_counter()
     solver.train()
     seconds = time.perf_counter() - start
@@ -366,6 +377,9 @@ def _check_resume(run_dir: Path, cfg: TrainConfig) -> None:
     if old.get("model") != cfg.model:
         raise ValueError(f"cannot resume: {run_dir} holds a {old.get('model')!r} model, not "
                          f"{cfg.model!r}")
+    if old.get("model_kwargs") != json.loads(json.dumps(cfg.model_kwargs)):  # tuples: lists
+        raise ValueError(f"cannot resume: {run_dir} holds a {cfg.model!r} model built with "
+                         f"{old.get('model_kwargs')}, not {cfg.model_kwargs}")
 
 
 def _read_metrics(path: Path) -> list[dict[str, Any]]:

@@ -9,13 +9,15 @@ import io
 
 import numpy as np
 
-from cnnlab import models
+from cnnlab import experiment, models
 from cnnlab.gradcheck import grad_check_sparse
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the summary and gradcheck sub-commands."""
-    s = sub.add_parser("summary", help="the model's layers, output shapes and parameter counts")
+    s = sub.add_parser("summary", help="the model's layers, output shapes and parameter counts",
+                       description="Print the layer table of the model as 'cnnlab train "
+                       "--model NAME' builds it (the model's training defaults).")
     s.add_argument("--model", default="three_layer", choices=models.available())
     s.set_defaults(func=run_summary)
 
@@ -30,8 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_summary(args: argparse.Namespace) -> int:
-    """Print the Keras-style table."""
-    print(models.build(args.model).summary())
+    """Print the Keras-style table of the model with its training defaults."""
+    kwargs = experiment.TrainConfig(model=args.model).resolved().model_kwargs
+    print(models.build(args.model, **kwargs).summary())
     return 0
 
 

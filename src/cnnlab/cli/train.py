@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import time
+from pathlib import Path
 
 import numpy as np
 
-from cnnlab import experiment, models
+from cnnlab import experiment, models, runs
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -81,6 +83,20 @@ def _parse_kwargs(items: list[str]) -> dict:
     return out
 
 
+def _resume_command(out: str) -> str:
+    """The ``cnnlab train`` command that continues the run in ``out`` with its saved options."""
+    words = ["cnnlab", "train"]
+    for key, value in runs.read_json(Path(out) / "config.json").items():
+        flag = "--" + key.replace("_", "-")
+        if key == "model_kwargs":
+            words += [w for k, v in value.items() for w in ("--set", f"{k}={json.dumps(v)}")]
+        elif isinstance(value, bool):
+            words.append(flag if value else f"--no-{flag[2:]}")
+        elif value is not None:
+            words += [flag, str(value)]
+    return shlex.join([*words, "--out", out, "--resume"])
+
+
 def run_train(args: argparse.Namespace) -> int:
     """Train, then write the report; print where everything went."""
     if args.resume and args.out is None:
@@ -96,8 +112,7 @@ def run_train(args: argparse.Namespace) -> int:
     )
     result = experiment.train(cfg, out, resume=args.resume, verbose=not args.quiet)
     if result.interrupted:
-        print(f"Interrupted ({result.interrupted}); resume with: cnnlab train --model "
-              f"{args.model} --out {out} --epochs {args.epochs} --resume")
+        print(f"Interrupted ({result.interrupted}); resume with: {_resume_command(out)}")
         return 130
     print(f"validation accuracy {result.val_acc:.4f}, test accuracy {result.test_acc:.4f} "
           f"({result.seconds:.1f} s)")
