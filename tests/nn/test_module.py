@@ -32,7 +32,7 @@ def test_named_parameters_and_buffers_use_dotted_paths():
         "fc.weight", "fc.bias",
     ]
     assert [n for n, _ in net.named_buffers()] == [
-        "res.block.1.running_mean", "res.block.1.running_var"
+        "res.block.1.running_mean", "res.block.1.running_var", "drop.rng_state"
     ]
     assert net.num_parameters() == (4 * 3 * 9 + 4) + (4 * 4 * 9 + 4) + 8 + (4 * 2 + 2)
 

@@ -15,9 +15,12 @@ class Dropout(Module):
     the identity in eval mode. Input and output have any (equal) shape.
 
     ``p`` is the DROP probability, as in ``torch.nn.Dropout(p)`` and Keras ``Dropout(rate)``
-    (the functional op's CS231n ``p`` is the keep probability, ``1 - p`` here). Masks are drawn
-    from ``rng`` (a Generator or an int seed), so a seeded network drops the same units run
-    after run.
+    (the functional op's CS231n ``p`` is the keep probability, ``1 - p`` here).
+
+    Masks are reproducible and resumable: a key is drawn once from ``rng`` (a Generator or an
+    int seed), and the mask of the k-th training pass comes from ``default_rng((key, k))``. The
+    buffer ``rng_state`` = [key, k] (int64) is part of ``state_dict()``, so a checkpointed run
+    draws the same masks after resuming as the uninterrupted run.
     """
 
     def __init__(self, p: float = 0.5, rng: np.random.Generator | int | None = None) -> None:
@@ -25,11 +28,16 @@ class Dropout(Module):
         if not 0 <= p < 1:
             raise ValueError(f"Dropout: p is the drop probability and must be in [0, 1), got {p}")
         self.p = float(p)
-        self.rng = as_generator(rng)
+        key = int(as_generator(rng).integers(0, 2**62))
+        self.buffers["rng_state"] = np.array([key, 0], dtype=np.int64)
         self._cache = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        param = {"p": 1.0 - self.p, "mode": "train" if self.training else "test", "rng": self.rng}
+        param: dict = {"p": 1.0 - self.p, "mode": "train" if self.training else "test"}
+        if self.training:
+            state = self.buffers["rng_state"]
+            param["seed"] = [int(state[0]), int(state[1])]
+            state[1] += 1
         out, self._cache = dropout_forward(x, param)
         return out
 

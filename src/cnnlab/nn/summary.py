@@ -59,8 +59,9 @@ def summary(model: Module, input_shape: Sequence[int] | None = None) -> str:
     ``model`` is a Module or an object with a ``net`` Module (every cnnlab model); when
     ``input_shape`` is None the model's ``input_shape`` attribute is used. The shapes come
     from a forward pass on zeros of shape (1, *input_shape) in eval mode; the model's mode is
-    restored afterwards. Trainable params are the ``params`` arrays; non-trainable are buffers
-    (batch-norm running statistics), counted as Keras counts them.
+    restored afterwards. Trainable params are the ``params`` arrays; non-trainable are the
+    floating-point buffers (batch-norm running statistics), counted as Keras counts them; integer
+    buffers (a dropout layer's random state) are not parameters and are not counted.
     """
     net = getattr(model, "net", model)
     if not isinstance(net, Module):
@@ -73,7 +74,8 @@ def summary(model: Module, input_shape: Sequence[int] | None = None) -> str:
     rows: list = []
     with eval_mode(net):
         _rows(net, np.zeros((1, *input_shape), dtype=dtype), "", rows)
-    return _table(rows, net.num_parameters(), net.num_buffers())
+    frozen = sum(int(b.size) for _, b in net.named_buffers() if np.issubdtype(b.dtype, np.floating))
+    return _table(rows, net.num_parameters(), frozen)
 
 
 def output_shape(module: Module, input_shape: Sequence[int], dtype: type = np.float32) -> tuple:
