@@ -11,6 +11,7 @@ from .fc_net import FullyConnectedNet
 from .mnist import MNISTNet
 from .registry import MODELS, available, build
 from .resnet import ResNet, basic_block
+from .sparse_autoencoder import SparseAutoencoder
 
 __all__ = [
     "MODELS",
@@ -20,6 +21,7 @@ __all__ = [
     "MNISTNet",
     "MiniAlexNet",
     "ResNet",
+    "SparseAutoencoder",
     "TFThreeLayerConvNet",
     "ThreeLayerConvNet",
     "available",

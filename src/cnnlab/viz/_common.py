@@ -50,7 +50,6 @@ def write_bytes_atomic(path: PathLike, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_open(path) as f:
         f.write(data)
-        os.fchmod(f.fileno(), 0o644)
     return path
 
 

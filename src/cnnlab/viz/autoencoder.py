@@ -80,11 +80,19 @@ def plot_patches(rgb: np.ndarray, normalised: np.ndarray, num: int = 200, cols: 
     return finish(fig, save)
 
 
+def grid_columns(n: int) -> int:
+    """Columns for n tiles: the smallest divisor of n from sqrt(n) up to 2 sqrt(n) (a full
+    grid: 10 -> 2x5, 60 -> 6x10, 64 -> 8x8), else ceil(sqrt(n))."""
+    root = math.ceil(math.sqrt(n))
+    return next((c for c in range(root, 2 * root + 1) if n % c == 0), root)
+
+
 def hidden_weight_mosaic(W1: np.ndarray, cols: int | None = None) -> np.ndarray:
     """Each hidden unit's input weights W1[:, j] as a p x p tile, scaled by its own max |w|.
 
-    Inputs: W1 (p*p, Lhid). Returns the mosaic (see :func:`tile_images`) with values in
-    [-1, 1]: mid-grey is zero weight, white the unit's largest positive weight.
+    Inputs: W1 (p*p, Lhid); cols per row (default :func:`grid_columns`). Returns the mosaic
+    (see :func:`tile_images`) with values in [-1, 1]: mid-grey is zero weight, white the unit's
+    largest positive weight.
     """
     W1 = np.asarray(W1, dtype=np.float64)
     if W1.ndim != 2:
@@ -92,7 +100,7 @@ def hidden_weight_mosaic(W1: np.ndarray, cols: int | None = None) -> np.ndarray:
     tiles = _as_squares(W1.T, "hidden_weight_mosaic")
     scale = np.abs(tiles).max(axis=(1, 2), keepdims=True)
     tiles = tiles / np.where(scale > 0, scale, 1.0)
-    return tile_images(tiles, cols, fill=-1.0)
+    return tile_images(tiles, cols or grid_columns(len(tiles)), fill=-1.0)
 
 
 def plot_hidden_weights(W1: np.ndarray, title: str | None = None,

@@ -1,0 +1,162 @@
+"""``cnnlab autoencoder``: train the sparse autoencoder on natural image patches (seed 002, Q1).
+
+Writes into ``--out``: patches.png (part A), hidden_weights.png (part C), reconstructions.png,
+cost.png, weights.npz and results.json. With ``--sweep``, trains one model per
+Lhid in {10, 60, 100} x lambda in {0, 1e-4, 1e-3} (part D) and writes
+hidden_weights_h<L>_lam<lambda>.png and weights_h<L>_lam<lambda>.npz for each, one chosen test
+patch (the held-out patch of largest variance) reconstructed by every setting
+(sweep_reconstructions.png), their cost curves (cost.png) and results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cnnlab.data._io import atomic_open
+from cnnlab.data.patches import (
+    load_h5_patches,
+    load_image_folder,
+    preprocess_patches,
+    sample_patches,
+    skimage_photos,
+)
+from cnnlab.models.sparse_autoencoder import DEFAULT_ITERS, DEFAULT_LR, OPTIMIZERS
+from cnnlab.models.sparse_autoencoder import SparseAutoencoder as Model
+from cnnlab.viz.autoencoder import (
+    plot_cost,
+    plot_hidden_weights,
+    plot_patches,
+    plot_reconstructions,
+    plot_sweep_reconstructions,
+)
+
+SWEEP_HIDDEN = (10, 60, 100)
+SWEEP_LAMBDA = (0.0, 1e-4, 1e-3)
+NUM_TEST = 100
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``autoencoder`` sub-command."""
+    p = subparsers.add_parser(
+        "autoencoder",
+        help="train a sparse autoencoder on natural image patches",
+        description="Train a sparse autoencoder (one sigmoid hidden layer, weight decay, KL "
+                    "sparsity) on random grey patches of natural photos, and draw its hidden "
+                    "weights. Patches come from scikit-image's photos unless --images or --h5.")
+    p.add_argument("--patches", type=int, default=None,
+                   help="training patches (default 10240; with --h5: all in the file)")
+    p.add_argument("--patch-size", type=int, default=16, help="patch side p (default 16)")
+    p.add_argument("--hidden", type=int, default=64, help="hidden units Lhid (default 64)")
+    p.add_argument("--lambda", dest="lam", type=float, default=5e-4,
+                   help="weight decay (default 5e-4)")
+    p.add_argument("--beta", type=float, default=0.01, help="sparsity weight (default 0.01)")
+    p.add_argument("--rho", type=float, default=0.05, help="sparsity target (default 0.05)")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default="lbfgs",
+                   help="lbfgs (SciPy L-BFGS-B), adam or gd (full-batch; the seed's)")
+    p.add_argument("--iters", type=int, default=None,
+                   help="iterations/epochs (default: lbfgs 400, adam 5000, gd 5000)")
+    p.add_argument("--lr", type=float, default=None,
+                   help="learning rate (default: gd 0.35, adam 1e-3)")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="Adam mini-batch size (default: full batch)")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--images", metavar="DIR", help="sample patches from the images in DIR")
+    source.add_argument("--h5", metavar="FILE",
+                        help="read patches (N, 3, p, p) from an HDF5 file like assign3_data1.h5")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--out", default="autoencoder_out", help="output folder")
+    p.add_argument("--sweep", action="store_true",
+                   help="part D: Lhid in {10, 60, 100} x lambda in {0, 1e-4, 1e-3}")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or messages")
+    p.set_defaults(func=run)
+
+
+def _load_data(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, str]:
+    """RGB patches (N, 3, p, p), held-out or shown patches (M, 3, p, p), and a source label.
+
+    Image sources give N = --patches training patches plus 100 held-out ones; an HDF5 file's
+    patches (a random --patches of them if given) are all used for training, and 100 of them
+    are shown as reconstructions, as the seed did.
+    """
+    rng = np.random.default_rng(args.seed)
+    if args.h5:
+        rgb = load_h5_patches(args.h5)
+        if args.patches is not None and args.patches < len(rgb):
+            rgb = rgb[np.sort(rng.choice(len(rgb), args.patches, replace=False))]
+        shown = rng.choice(len(rgb), min(NUM_TEST, len(rgb)), replace=False)
+        return rgb, rgb[shown], f"h5:{args.h5}"
+    n = 10240 if args.patches is None else args.patches
+    images, label = ((load_image_folder(args.images), f"images:{args.images}") if args.images
+                     else (skimage_photos(), "skimage photos"))
+    rgb = sample_patches(images, n + NUM_TEST, args.patch_size, rng)
+    return rgb[:n], rgb[n:], label
+
+
+def _fit(args, data, lhid: int, lam: float) -> Model:
+    model = Model(data.shape[1], lhid, lam, args.beta, args.rho, seed=args.seed)
+    return model.fit(data, args.optimizer, args.iters, args.lr, args.batch_size,
+                     verbose=not args.quiet)
+
+
+def _summary(model: Model, test: np.ndarray) -> dict[str, Any]:
+    info = dict(model.fit_info)
+    err = model.reconstruct(test) - test
+    info["test_mse"] = float(np.mean(err * err))
+    info["mean_hidden_activation"] = float(model.encode(test).mean())
+    return info
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train, draw and save; returns 0."""
+    if args.patches is not None and args.patches < 1:
+        raise ValueError(f"autoencoder: --patches must be positive, got {args.patches}")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    say = (lambda *a: None) if args.quiet else print
+    rgb, rgb_test, source = _load_data(args)
+    grey = preprocess_patches(np.concatenate([rgb, rgb_test]))
+    data, test = grey[:len(rgb)], grey[len(rgb):]
+    plot_patches(rgb, data, seed=args.seed, save=out / "patches.png")
+    results: dict[str, Any] = {
+        "source": source, "num_patches": len(data), "patch_size": int(rgb.shape[-1]),
+        "beta": args.beta, "rho": args.rho, "optimizer": args.optimizer,
+        "iters": DEFAULT_ITERS[args.optimizer] if args.iters is None else args.iters,
+        "lr": DEFAULT_LR.get(args.optimizer) if args.lr is None else args.lr,
+        "seed": args.seed}
+    start = time.perf_counter()
+    if args.sweep:
+        runs, recons, histories = [], {}, {}
+        chosen = test[np.argmax(test.var(axis=1))][None, :]  # the most structured test patch
+        for lhid in SWEEP_HIDDEN:
+            for lam in SWEEP_LAMBDA:
+                tag = f"h{lhid}_lam{lam:g}"
+                say(f"autoencoder: training Lhid={lhid}, lambda={lam:g}")
+                model = _fit(args, data, lhid, lam)
+                model.save(out / f"weights_{tag}.npz")
+                plot_hidden_weights(model.W1, f"Lhid = {lhid}, lambda = {lam:g}",
+                                    save=out / f"hidden_weights_{tag}.png")
+                label = f"Lhid={lhid}, λ={lam:g}"
+                recons[label] = model.reconstruct(chosen)[0]
+                histories[label] = model.cost_history
+                runs.append({"hidden": lhid, "lambda": lam, **_summary(model, test)})
+        plot_sweep_reconstructions(chosen[0], recons, save=out / "sweep_reconstructions.png")
+        plot_cost(histories, save=out / "cost.png")
+        results["sweep"] = runs
+    else:
+        model = _fit(args, data, args.hidden, args.lam)
+        model.save(out / "weights.npz")
+        plot_hidden_weights(model.W1, save=out / "hidden_weights.png")
+        plot_reconstructions(test, model.reconstruct(test), save=out / "reconstructions.png")
+        plot_cost(model.cost_history, save=out / "cost.png")
+        results.update(hidden=args.hidden, **{"lambda": args.lam}, **_summary(model, test))
+    results["total_seconds"] = time.perf_counter() - start
+    with atomic_open(out / "results.json") as f:
+        f.write(json.dumps(results, indent=2).encode())
+    say(f"autoencoder: wrote {out}/ ({results['total_seconds']:.1f} s)")
+    return 0
