@@ -1,0 +1,175 @@
+"""Convolution as a sum of shifted matrix products ("shifted GEMM"), without im2col.
+
+Idea. Store the zero-padded input channel-major, one column per pixel: ``xbuf`` (C, N*Hp*Wp)
+(a cheap copy from NCHW: only the N and C axes swap). With stride 1, kernel offset ``(i, j)``
+reads, for every output pixel, the input pixel ``s = i * dh * Wp + j * dw`` columns further on.
+So, over the full ``(N, Hp, Wp)`` grid of L = N*Hp*Wp points,
+
+    out_full (F, L) = sum_k W_k @ xbuf[:, s_k : s_k + L]        (W_k = w[:, :, i, j], (F, C))
+
+and each term is one GEMM on a column window of ``xbuf``: BLAS reads it in place (leading
+dimension = the buffer's row length) and accumulates into the same output (beta = 1); see
+:mod:`cnnlab.functional._blas`. The valid outputs are the top-left ``Ho x Wo`` corner of every
+sample's grid; the other grid points hold garbage and are dropped.
+
+Stride ``s > 1`` is reduced to stride 1 by splitting the padded input into its ``sh * sw``
+phases ``xpad[:, :, a::sh, b::sw]`` (polyphase decomposition): kernel offset ``(i, j)`` reads
+phase ``(i dh % sh, j dw % sw)`` shifted by ``(i dh // sh, j dw // sw)`` on the phase grid
+``(Hq, Wq) = (ceil(Hp / sh), ceil(Wp / sw))``. Only phases some offset reads are stored, each as a
+block of ``L = N Hq Wq`` columns; the output lives on the same grid, so no work is spent on the
+pixels a strided convolution skips.
+
+Backward, with ``D`` (F, L) the output gradient on the grid (zero at the invalid points):
+
+    dW_k = D @ xbuf[:, start_k : start_k + L].T                  (one GEMM per offset)
+    dxbuf_phase(k)[:, q] += W_k.T @ D[:, q - s_k]                 (shifted GEMMs again)
+
+the second read from a copy of ``D`` with ``max(s_k)`` zero columns in front. Zeros at the
+invalid grid points make every wrapped-around read contribute nothing.
+
+The products have inner dimension C: with fewer than about 8 input channels they are
+memory-bound and :mod:`cnnlab.functional._im2col` is faster (see :mod:`cnnlab.functional.conv`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from cnnlab.functional._blas import gemm
+from cnnlab.functional._windows import Window2d
+
+
+def _phase_range(phase: int, stride: int, pad: int, size: int, grid: int) -> tuple[int, int, int]:
+    """Which grid points of one phase hold real input along one axis.
+
+    Grid point ``g`` of phase ``phase`` is padded index ``phase + g * stride``, i.e. input index
+    ``phase + g * stride - pad``. Returns ``(g0, g1, first)``: grid points ``g0 <= g < g1`` are
+    inside the input, the first of them at input index ``first``.
+    """
+    g0 = max(0, -(-(pad - phase) // stride))
+    g1 = min(grid, (size - 1 + pad - phase) // stride + 1)
+    return g0, max(g0, g1), phase + g0 * stride - pad
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Column layout and per-offset shifts of a shifted-GEMM convolution for one input shape.
+
+    ``phases``: the (a, b) phases stored, in order; ``grid``: (Hq, Wq); ``length``: columns per
+    phase block (L = N * Hq * Wq); ``offset_phase`` / ``offset_shift``: per kernel offset
+    (row-major) the index of the phase it reads and its column shift in that phase's block.
+    """
+
+    geom: Window2d
+    x_shape: tuple[int, int, int, int]
+    phases: tuple[tuple[int, int], ...]
+    grid: tuple[int, int]
+    length: int
+    offset_phase: tuple[int, ...]
+    offset_shift: tuple[int, ...]
+
+    @classmethod
+    def make(cls, x_shape: tuple[int, ...], geom: Window2d) -> Plan:
+        """Lay out the columns for input shape ``x_shape`` (N, C, H, W) and window ``geom``."""
+        (sh, sw), (dh, dw) = geom.stride, geom.dilation
+        hp, wp = (s + 2 * p for s, p in zip(geom.size, geom.pad, strict=True))
+        grid = (-(-hp // sh), -(-wp // sw))
+        wanted = [((i * dh) % sh, (j * dw) % sw) for i, j in geom.offsets()]
+        phases = tuple(sorted(set(wanted)))
+        shifts = tuple(((i * dh) // sh) * grid[1] + (j * dw) // sw for i, j in geom.offsets())
+        return cls(
+            geom=geom,
+            x_shape=tuple(x_shape),  # type: ignore[arg-type]
+            phases=phases,
+            grid=grid,
+            length=x_shape[0] * grid[0] * grid[1],
+            offset_phase=tuple(phases.index(p) for p in wanted),
+            offset_shift=shifts,
+        )
+
+    @property
+    def starts(self) -> list[int]:
+        """First column of each kernel offset's operand in the input buffer."""
+        return [
+            p * self.length + s for p, s in zip(self.offset_phase, self.offset_shift, strict=True)
+        ]
+
+    def _phase_blocks(self, buf: np.ndarray) -> list[np.ndarray]:
+        """Views (channels, N, Hq, Wq) of each phase's block of columns in ``buf``."""
+        n = self.x_shape[0]
+        return [
+            buf[:, k * self.length : (k + 1) * self.length].reshape(-1, n, *self.grid)
+            for k in range(len(self.phases))
+        ]
+
+    def _input_slices(self, phase: tuple[int, int]) -> tuple[tuple[slice, ...], tuple[slice, ...]]:
+        """For one phase: (grid slices, input slices) of the grid points holding real input."""
+        grid_sl, input_sl = [], []
+        for axis in range(2):
+            stride, pad, size = self.geom.stride[axis], self.geom.pad[axis], self.geom.size[axis]
+            g0, g1, first = _phase_range(phase[axis], stride, pad, size, self.grid[axis])
+            grid_sl.append(slice(g0, g1))
+            input_sl.append(slice(first, first + stride * (g1 - g0 - 1) + 1, stride))
+        return tuple(grid_sl), tuple(input_sl)
+
+    def scatter_input(self, x: np.ndarray) -> np.ndarray:
+        """Zero-padded, phase-split, channel-major copy of x (N, C, H, W): xbuf (C, R)."""
+        tail = max(self.offset_shift)
+        xbuf = np.zeros((x.shape[1], len(self.phases) * self.length + tail), dtype=x.dtype)
+        for phase, block in zip(self.phases, self._phase_blocks(xbuf), strict=True):
+            (gr, gc), (xr, xc) = self._input_slices(phase)
+            block[:, :, gr, gc] = x[:, :, xr, xc].transpose(1, 0, 2, 3)
+        return xbuf
+
+    def gather_input_grad(self, dxbuf: np.ndarray) -> np.ndarray:
+        """Inverse of :meth:`scatter_input` for gradients: dx (N, C, H, W)."""
+        all_phases = len(self.phases) == self.geom.stride[0] * self.geom.stride[1]
+        dx = (np.empty if all_phases else np.zeros)(self.x_shape, dtype=dxbuf.dtype)
+        for phase, block in zip(self.phases, self._phase_blocks(dxbuf), strict=True):
+            (gr, gc), (xr, xc) = self._input_slices(phase)
+            dx[:, :, xr, xc] = block[:, :, gr, gc].transpose(1, 0, 2, 3)
+        return dx
+
+    def _valid(self, full: np.ndarray) -> np.ndarray:
+        """The (F, N, Ho, Wo) corner of a grid array (F, L) that holds real outputs."""
+        ho, wo = self.geom.out
+        return full.reshape(-1, self.x_shape[0], *self.grid)[:, :, :ho, :wo]
+
+    def _windows(self, buf: np.ndarray) -> list[np.ndarray]:
+        """Per kernel offset, the (channels, L) column window of ``buf`` it reads."""
+        return [buf[:, start : start + self.length] for start in self.starts]
+
+    def forward(self, xbuf: np.ndarray, w_offsets: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """out (N, F, Ho, Wo) from xbuf (C, R) (:meth:`scatter_input`), w_offsets (K, F, C), b."""
+        n_filters = w_offsets.shape[1]
+        full = np.empty((n_filters, self.length), dtype=xbuf.dtype)
+        for k, window in enumerate(self._windows(xbuf)):
+            gemm(w_offsets[k], window, full, beta=float(k > 0))
+        out = np.empty((self.x_shape[0], n_filters, *self.geom.out), dtype=xbuf.dtype)
+        np.add(self._valid(full).transpose(1, 0, 2, 3), b[:, None, None], out=out)
+        return out
+
+    def backward(
+        self, dout: np.ndarray, xbuf: np.ndarray, w_offsets: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(dx (N, C, H, W), dw_offsets (K, F, C), db (F,)) from dout (N, F, Ho, Wo)."""
+        front = max(self.offset_shift)
+        dpad = np.zeros((dout.shape[1], front + self.length), dtype=dout.dtype)
+        dfull = dpad[:, front:]
+        self._valid(dfull)[...] = dout.transpose(1, 0, 2, 3)
+        db = dout.sum(axis=(0, 2, 3))
+
+        dw_offsets = np.empty_like(w_offsets)
+        for k, window in enumerate(self._windows(xbuf)):
+            gemm(dfull, window.T, dw_offsets[k])
+
+        dxbuf = np.empty((xbuf.shape[0], len(self.phases) * self.length), dtype=xbuf.dtype)
+        started = [False] * len(self.phases)
+        for k, (p, shift) in enumerate(zip(self.offset_phase, self.offset_shift, strict=True)):
+            src = dpad[:, front - shift : front - shift + self.length]
+            block = dxbuf[:, p * self.length : (p + 1) * self.length]
+            gemm(w_offsets[k].T, src, block, beta=float(started[p]))
+            started[p] = True
+        return self.gather_input_grad(dxbuf), dw_offsets, db

@@ -1,0 +1,250 @@
+"""2-D max and average pooling (naive and fast) and global average pooling.
+
+Shapes: input x (N, C, H, W), output (N, C, Ho, Wo). ``pool_param`` keys (CS231n names, PyTorch
+semantics):
+
+* ``pool_height``, ``pool_width`` (required): the window;
+* ``stride`` (int or pair; default: the window, i.e. non-overlapping windows);
+* ``pad`` (int or pair, default 0; at most half the window, as in PyTorch): max pooling pads
+  with -inf, average pooling with zeros;
+* ``ceil_mode`` (default False): round the output size up (PyTorch's rule: the last window must
+  start inside the input or the left padding);
+* ``count_include_pad`` (average pooling only, default True like ``torch.nn.AvgPool2d``): divide
+  by the window area clipped to the padded input (True) or by the number of real input pixels in
+  the window (False). Without padding and ceil mode both give the window area; with ceil mode
+  the part of a window past the padding never counts, as in PyTorch.
+
+Windows may overlap (stride < window) and need not tile the input (rows/cols no window reaches are
+ignored and get zero gradient). Max-pool ties send the gradient to one element per window: the
+first maximum in row-major window order, as PyTorch does.
+
+The fast versions loop over the kernel offsets only: offset ``(i, j)`` is one strided view
+holding element ``(i, j)`` of every window (:meth:`Window2d.offset`), so each step is one
+vectorised NumPy operation over the whole batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from cnnlab.functional._common import (
+    check_float,
+    check_ndim,
+    check_shape,
+    get_param,
+    nonnegative_pair,
+    positive_pair,
+)
+from cnnlab.functional._windows import Window2d, pad_input, unpad
+
+MAX_OP = "max_pool2d"
+AVG_OP = "avg_pool2d"
+GLOBAL_OP = "global_avg_pool2d"
+
+PoolParam = Mapping[str, Any]
+
+
+def _prepare(op: str, x: np.ndarray, pool_param: PoolParam | None) -> Window2d:
+    """Validate x and pool_param; return the window geometry."""
+    check_ndim(x, 4, op, "input x", "(N, C, H, W)")
+    check_float(x, op, "input x")
+    height = get_param(pool_param, "pool_height", None, op)
+    width = get_param(pool_param, "pool_width", None, op)
+    if height is None or width is None:
+        raise ValueError(f"{op}: pool_param needs 'pool_height' and 'pool_width', got {pool_param}")
+    kernel = positive_pair((height, width), "pool_height/pool_width", op)
+    stride = positive_pair(get_param(pool_param, "stride", kernel, op), "stride", op)
+    pad = nonnegative_pair(get_param(pool_param, "pad", 0, op), "pad", op)
+    if pad[0] > kernel[0] // 2 or pad[1] > kernel[1] // 2:
+        raise ValueError(
+            f"{op}: pad {pad} must be at most half the {kernel[0]}x{kernel[1]} window "
+            f"(x {tuple(x.shape)})"
+        )
+    ceil_mode = bool(get_param(pool_param, "ceil_mode", False, op))
+    return Window2d.make(
+        op, x.shape[2:], kernel, stride, pad, ceil_mode=ceil_mode, shapes=f"(x {tuple(x.shape)})"
+    )
+
+
+def _check_dout(op: str, dout: np.ndarray, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """Validate the upstream gradient against the forward output and cast it to its dtype."""
+    check_float(dout, op, "dout")
+    check_shape(dout, shape, op, "dout (the gradient of the output)")
+    return np.asarray(dout, dtype=dtype)
+
+
+def _offset_views(xp: np.ndarray, geom: Window2d) -> Iterator[np.ndarray]:
+    """One strided view (N, C, Ho, Wo) per kernel offset, row-major order."""
+    for i, j in geom.offsets():
+        yield xp[(..., *geom.offset(i, j))]
+
+
+def _disjoint(geom: Window2d) -> bool:
+    """True when no input pixel lies in two windows (stride >= window on both axes)."""
+    return all(s >= k for s, k in zip(geom.stride, geom.kernel, strict=True))
+
+
+# --------------------------------------------------------------------------- max pooling
+
+
+def max_pool_forward_naive(x: np.ndarray, pool_param: PoolParam) -> tuple[np.ndarray, tuple]:
+    """Max pooling, one window at a time. x (N, C, H, W) -> out (N, C, Ho, Wo), cache."""
+    geom = _prepare(MAX_OP, x, pool_param)
+    xp = pad_input(x, geom, -np.inf)
+    out = np.empty((*x.shape[:2], *geom.out), dtype=x.dtype)
+    for n in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            for r in range(geom.out[0]):
+                for s in range(geom.out[1]):
+                    out[n, c, r, s] = np.max(xp[(n, c, *geom.window(r, s))])
+    return out, (x, geom)
+
+
+def max_pool_backward_naive(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    """Gradient of :func:`max_pool_forward_naive`: dout (N, C, Ho, Wo) -> dx (N, C, H, W)."""
+    x, geom = cache
+    dout = _check_dout(MAX_OP, dout, (*x.shape[:2], *geom.out), x.dtype)
+    xp = pad_input(x, geom, -np.inf)
+    dxp = np.zeros_like(xp)
+    for n in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            for r in range(geom.out[0]):
+                for s in range(geom.out[1]):
+                    rows, cols = geom.window(r, s)
+                    i, j = np.unravel_index(np.argmax(xp[n, c, rows, cols]), geom.kernel)
+                    dxp[n, c, rows.start + i, cols.start + j] += dout[n, c, r, s]
+    return unpad(dxp, geom)
+
+
+def max_pool_forward(x: np.ndarray, pool_param: PoolParam) -> tuple[np.ndarray, tuple]:
+    """Fast max pooling: elementwise maximum over the kernel-offset views. Contract as naive."""
+    geom = _prepare(MAX_OP, x, pool_param)
+    xp = pad_input(x, geom, -np.inf)
+    views = _offset_views(xp, geom)
+    out = next(views).copy()
+    for view in views:
+        np.maximum(out, view, out=out)
+    return out, (xp, out, geom)
+
+
+def max_pool_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    """Fast gradient of :func:`max_pool_forward`, without materialising argmax indices.
+
+    Offsets are visited in row-major order; a window's gradient goes to the first offset whose
+    value equals the window maximum (``pending`` marks windows not yet served).
+    """
+    xp, out, geom = cache
+    dout = _check_dout(MAX_OP, dout, out.shape, out.dtype)
+    dxp = np.zeros_like(xp)
+    disjoint = _disjoint(geom)
+    n_offsets = geom.kernel[0] * geom.kernel[1]
+    pending = None
+    for k, (view, dview) in enumerate(
+        zip(_offset_views(xp, geom), _offset_views(dxp, geom), strict=True)
+    ):
+        hit = np.equal(view, out)
+        if pending is not None:
+            np.logical_and(hit, pending, out=hit)
+        if disjoint:
+            np.multiply(hit, dout, out=dview)
+        else:
+            dview += hit * dout
+        if k + 1 < n_offsets:
+            pending = ~hit if pending is None else np.greater(pending, hit, out=pending)
+    return unpad(dxp, geom)
+
+
+# --------------------------------------------------------------------------- average pooling
+
+
+def _axis_counts(size: int, kernel: int, stride: int, pad: int, out: int, include_pad: bool):
+    """Per output position along one axis: how many window cells the average divides by."""
+    start = np.arange(out) * stride - pad
+    end = np.minimum(start + kernel, size + pad)
+    if include_pad:
+        return end - start
+    return np.minimum(end, size) - np.maximum(start, 0)
+
+
+def _avg_divisor(geom: Window2d, pool_param: PoolParam, dtype: np.dtype) -> np.ndarray:
+    """The (Ho, Wo) divisors of average pooling (see the module docstring)."""
+    include_pad = bool(get_param(pool_param, "count_include_pad", True, AVG_OP))
+    counts = [
+        _axis_counts(s, k, st, p, o, include_pad)
+        for s, k, st, p, o in zip(
+            geom.size, geom.kernel, geom.stride, geom.pad, geom.out, strict=True
+        )
+    ]
+    return np.outer(*counts).astype(dtype)
+
+
+def avg_pool_forward_naive(x: np.ndarray, pool_param: PoolParam) -> tuple[np.ndarray, tuple]:
+    """Average pooling, one window at a time. x (N, C, H, W) -> out (N, C, Ho, Wo), cache."""
+    geom = _prepare(AVG_OP, x, pool_param)
+    divisor = _avg_divisor(geom, pool_param, x.dtype)
+    xp = pad_input(x, geom)
+    out = np.empty((*x.shape[:2], *geom.out), dtype=x.dtype)
+    for n in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            for r in range(geom.out[0]):
+                for s in range(geom.out[1]):
+                    out[n, c, r, s] = np.sum(xp[(n, c, *geom.window(r, s))]) / divisor[r, s]
+    return out, (x.shape, x.dtype, geom, divisor)
+
+
+def avg_pool_backward_naive(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    """Gradient of :func:`avg_pool_forward_naive`: dout (N, C, Ho, Wo) -> dx (N, C, H, W)."""
+    x_shape, dtype, geom, divisor = cache
+    dout = _check_dout(AVG_OP, dout, (*x_shape[:2], *geom.out), dtype)
+    dxp = np.zeros((*x_shape[:2], *geom.padded), dtype=dtype)
+    for n in range(x_shape[0]):
+        for c in range(x_shape[1]):
+            for r in range(geom.out[0]):
+                for s in range(geom.out[1]):
+                    dxp[(n, c, *geom.window(r, s))] += dout[n, c, r, s] / divisor[r, s]
+    return unpad(dxp, geom)
+
+
+def avg_pool_forward(x: np.ndarray, pool_param: PoolParam) -> tuple[np.ndarray, tuple]:
+    """Fast average pooling: sum of the kernel-offset views over the divisors."""
+    geom = _prepare(AVG_OP, x, pool_param)
+    divisor = _avg_divisor(geom, pool_param, x.dtype)
+    views = _offset_views(pad_input(x, geom), geom)
+    out = next(views).copy()
+    for view in views:
+        out += view
+    out /= divisor
+    return out, (x.shape, x.dtype, geom, divisor)
+
+
+def avg_pool_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    """Fast gradient of :func:`avg_pool_forward`: each offset view gets dout / divisor."""
+    x_shape, dtype, geom, divisor = cache
+    dout = _check_dout(AVG_OP, dout, (*x_shape[:2], *geom.out), dtype)
+    share = dout / divisor
+    dxp = np.zeros((*x_shape[:2], *geom.padded), dtype=dtype)
+    for dview in _offset_views(dxp, geom):
+        dview += share
+    return unpad(dxp, geom)
+
+
+# --------------------------------------------------------------------------- global average
+
+
+def global_avg_pool_forward(x: np.ndarray) -> tuple[np.ndarray, tuple]:
+    """Mean over the spatial axes: x (N, C, H, W) -> out (N, C), cache."""
+    check_ndim(x, 4, GLOBAL_OP, "input x", "(N, C, H, W)")
+    check_float(x, GLOBAL_OP, "input x")
+    return x.mean(axis=(2, 3)), (x.shape, x.dtype)
+
+
+def global_avg_pool_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    """Gradient of :func:`global_avg_pool_forward`: dout (N, C) -> dx (N, C, H, W)."""
+    x_shape, dtype = cache
+    dout = _check_dout(GLOBAL_OP, dout, x_shape[:2], dtype)
+    dx = np.empty(x_shape, dtype=dtype)
+    dx[...] = (dout / (x_shape[2] * x_shape[3]))[:, :, None, None]
+    return dx
