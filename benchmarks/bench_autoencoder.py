@@ -11,12 +11,18 @@ Measures, in one process:
    scikit-image's photos, from one initialisation: L-BFGS (at most 400 iterations) against the
    seed's 5000 full-batch gradient-descent epochs at lr 0.35. The seed reported 0.937 after its
    5000 epochs on its own data set (assign3_data1.h5, not available here).
+   The same L-BFGS run on whitened CIFAR-10 patches is drawn for comparison.
 3. ``ufldl``: the classic UFLDL exercise (8x8 patches, 25 hidden, lambda 1e-4, beta 3,
-   rho 0.01, 10,000 patches, 400 L-BFGS iterations) on three patch sources: the raw
-   scikit-image photos, the same photos whitened (Olshausen & Field's 1/f filter, which is how
-   UFLDL's IMAGES.mat was made), and the CIFAR-10 sample bundled with cnnlab (32x32 photos).
+   rho 0.01, 10,000 patches, 400 L-BFGS iterations) on four patch sources: the raw
+   scikit-image photos (cnnlab's default), the same photos whitened
+   (:func:`cnnlab.data.patches.whiten_images`, Olshausen & Field's filter, which is how UFLDL's
+   IMAGES.mat was made), and the first 10,000 CIFAR-10 training photos, raw and whitened (the
+   source that gives edge detectors: ``cnnlab autoencoder --source cifar10 --whiten``).
    The raw-photo model is then trained on (up to 4000 more iterations) to see whether 400
-   iterations were enough.
+   iterations were enough, and the whitened CIFAR-10 patches also train 100 hidden units.
+   Each model's ``localisation``: the median over hidden units of the fraction of a unit's
+   squared input weights inside its best (p/2 x p/2) window; 0.25 for weights spread evenly,
+   1 for weights confined to a quarter of the patch.
 
 Writes benchmarks/out/autoencoder.json and PNG figures into benchmarks/figures/.
 Run: ``python benchmarks/bench_autoencoder.py`` (``--quick`` for a smoke run). On a shared,
@@ -27,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import time
@@ -34,16 +41,31 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from numpy.lib.stride_tricks import sliding_window_view
 
 from cnnlab.data._io import atomic_open
-from cnnlab.data.patches import LUMA_WEIGHTS, preprocess_patches, sample_patches, skimage_photos
-from cnnlab.data.sample import load_sample
+from cnnlab.data.patches import (
+    cifar10_images,
+    preprocess_patches,
+    sample_patches,
+    skimage_photos,
+    whiten_images,
+)
 from cnnlab.models.sparse_autoencoder import SparseAutoencoder, flat_cost, init_weights, pack
 from cnnlab.viz.autoencoder import plot_cost, plot_hidden_weights
 
 HERE = Path(__file__).resolve().parent
 SEED_REPORTED_GD_COST = 0.9372525678465
 SEED_REPORTED_INITIAL_COST = 3.3388826847076416
+
+
+def localisation(W1: np.ndarray) -> float:
+    """Median over hidden units of the share of sum W1[:, j]^2 in the best p/2 x p/2 window."""
+    p = math.isqrt(W1.shape[0])
+    energy = (W1.T.reshape(-1, p, p)) ** 2
+    windows = sliding_window_view(energy, (p // 2, p // 2), axis=(1, 2)).sum(axis=(-1, -2))
+    return float(np.median(windows.reshape(len(energy), -1).max(axis=1)
+                           / energy.sum(axis=(1, 2))))
 
 
 # ----------------------------------------------------------------------------- 1. cost eval
@@ -138,6 +160,7 @@ def bench_seed_setting(X, lbfgs_iters: int, gd_epochs: int, figures: Path) -> di
         info = model.fit_info
         runs[name] = {k: info[k] for k in ("iterations", "function_evaluations", "seconds",
                                            "initial_cost", "final_cost")}
+        runs[name]["localisation"] = localisation(model.W1)
         curves[name] = (np.array(stamps), np.array(model.cost_history))
         label = (f"L-BFGS, {info['iterations']} iterations" if name == "lbfgs"
                  else f"gradient descent, lr 0.35, {iters} epochs")
@@ -159,35 +182,36 @@ def bench_seed_setting(X, lbfgs_iters: int, gd_epochs: int, figures: Path) -> di
     return runs
 
 
+def bench_seed_setting_lbfgs(X, iters: int, name: str, figures: Path) -> dict:
+    """The seed's parameters trained by L-BFGS alone on another patch source."""
+    model = SparseAutoencoder(X.shape[1], 64, 5e-4, 0.01, 0.05, seed=45)
+    model.fit(X, "lbfgs", iters)
+    info = model.fit_info
+    plot_hidden_weights(model.W1, f"Lhid 64, lambda 5e-4, {name}: L-BFGS, "
+                                  f"{info['iterations']} iterations, J = {info['final_cost']:.4f}",
+                        save=figures / f"autoencoder_seed_{name}_lbfgs_weights.png")
+    return {**{k: info[k] for k in ("iterations", "function_evaluations", "seconds",
+                                    "initial_cost", "final_cost")},
+            "localisation": localisation(model.W1)}
+
+
 # ----------------------------------------------------------------------------- 3. UFLDL
 
 
-def whiten(image: np.ndarray, cutoff: float = 0.4) -> np.ndarray:
-    """Grey image filtered by |f| exp(-(|f|/cutoff)^4) (f in cycles/pixel), rescaled to
-    [0, 1] and copied into three channels: (H, W, 3) -> (H, W, 3)."""
-    g = image @ LUMA_WEIGHTS
-    f = np.hypot(np.fft.fftfreq(g.shape[0])[:, None], np.fft.fftfreq(g.shape[1])[None, :])
-    w = np.real(np.fft.ifft2(np.fft.fft2(g) * f * np.exp(-((f / cutoff) ** 4))))
-    w = (w - w.min()) / (w.max() - w.min())
-    return np.repeat(w[:, :, None], 3, axis=2)
-
-
-def bench_ufldl(num_patches: int, iters: int, figures: Path) -> dict:
-    photos = skimage_photos()
-    sources = {
-        "skimage_photos": photos,
-        "skimage_photos_whitened": [whiten(im) for im in photos],
-        "cifar10_sample": list(load_sample()[0]),
-    }
+def bench_ufldl(sources: dict, num_patches: int, iters: int, figures: Path) -> dict:
     out = {}
-    for name, images in sources.items():
+    runs = [(name, images, 25) for name, images in sources.items()]
+    runs.append(("cifar10_whitened", sources["cifar10_whitened"], 100))
+    for source, images, hidden in runs:
+        name = source if hidden == 25 else f"{source}_h{hidden}"
         X = preprocess_patches(sample_patches(images, num_patches, 8, seed=0))
-        model = SparseAutoencoder(64, 25, 1e-4, 3.0, 0.01, seed=0)
+        model = SparseAutoencoder(64, hidden, 1e-4, 3.0, 0.01, seed=0)
         model.fit(X, "lbfgs", iters)
         info = model.fit_info
         out[name] = {k: info[k] for k in ("iterations", "function_evaluations", "seconds",
                                           "initial_cost", "final_cost")}
         out[name]["mean_hidden_activation"] = float(model.encode(X).mean())
+        out[name]["localisation"] = localisation(model.W1)
         plot_hidden_weights(model.W1, f"{name}\nJ = {info['final_cost']:.3f}",
                             save=figures / f"autoencoder_ufldl_{name}.png")
         if name == "skimage_photos":  # are 400 iterations enough? run on to convergence
@@ -208,7 +232,9 @@ def main() -> None:
     n, lbfgs_iters, gd_epochs, ufldl_n, reps = ((512, 20, 50, 500, 2) if args.quick
                                                 else (10240, 400, 5000, 10000, 10))
     photos = skimage_photos()
+    cifar = cifar10_images(10000)
     X = preprocess_patches(sample_patches(photos, n, 16, seed=0))
+    cifar_whitened = whiten_images(cifar)
     thread_env = {k: os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
     result = {
         "command": " ".join(f"{k}={v}" for k, v in thread_env.items() if v)
@@ -216,14 +242,20 @@ def main() -> None:
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                     "load_average_at_start": os.getloadavg(),
                     "torch_threads": torch.get_num_threads(), "thread_env": thread_env},
-        "data": f"{n} random 16x16 patches of scikit-image's photos (seed 0), seed preprocessing",
+        "data": f"{n} random 16x16 patches of scikit-image's photos (seed 0), seed preprocessing; "
+                "CIFAR-10: the first 10,000 training photos",
     }
     t0 = time.perf_counter()
     result["cost_eval"] = bench_cost_eval(X, reps)
     print("cost_eval", json.dumps(result["cost_eval"], indent=1))
     result["seed_setting"] = bench_seed_setting(X, lbfgs_iters, gd_epochs, figures)
+    X_cw = preprocess_patches(sample_patches(cifar_whitened, n, 16, seed=0))
+    result["seed_setting"]["lbfgs_cifar10_whitened"] = bench_seed_setting_lbfgs(
+        X_cw, lbfgs_iters, "cifar10_whitened", figures)
     print("seed_setting", json.dumps(result["seed_setting"], indent=1))
-    result["ufldl"] = bench_ufldl(ufldl_n, lbfgs_iters, figures)
+    sources = {"skimage_photos": photos, "skimage_photos_whitened": whiten_images(photos),
+               "cifar10": cifar, "cifar10_whitened": cifar_whitened}
+    result["ufldl"] = bench_ufldl(sources, ufldl_n, lbfgs_iters, figures)
     print("ufldl", json.dumps(result["ufldl"], indent=1))
     result["machine"]["load_average_at_end"] = os.getloadavg()
     result["total_seconds"] = time.perf_counter() - t0

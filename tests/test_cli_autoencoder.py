@@ -8,6 +8,7 @@ import json
 import h5py
 import numpy as np
 import pytest
+from PIL import Image
 
 from cnnlab.cli import autoencoder
 from cnnlab.models.sparse_autoencoder import SparseAutoencoder
@@ -67,6 +68,26 @@ def test_sweep_writes_one_figure_per_setting(tmp_path):
         assert_png(out / f"hidden_weights_h{h}_lam{lam:g}.png")
         assert SparseAutoencoder.load(out / f"weights_h{h}_lam{lam:g}.npz").Lhid == h
     assert_png(out / "sweep_reconstructions.png")
+
+
+def test_command_whitens_a_folder_of_images(tmp_path, rng):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for k in range(3):
+        Image.fromarray((rng.random((24, 20, 3)) * 255).astype(np.uint8)).save(folder / f"{k}.png")
+    out = tmp_path / "run"
+    assert run_cli(["--source", str(folder), "--whiten", "--patches", "120", "--patch-size",
+                    "5", "--hidden", "4", "--iters", "3", "--out", str(out), "--quiet"]) == 0
+    for name in ("hidden_weights.png", "reconstructions.png", "patches.png", "cost.png"):
+        assert_png(out / name)
+    results = json.loads((out / "results.json").read_text())
+    assert results["source"] == f"images:{folder}, whitened"
+    assert results["num_patches"] == 120 and results["patch_size"] == 5
+
+
+def test_whiten_needs_images_not_h5(tmp_path):
+    with pytest.raises(ValueError, match="autoencoder: --whiten works on images"):
+        run_cli(["--h5", str(tmp_path / "x.h5"), "--whiten", "--out", str(tmp_path)])
 
 
 def test_bad_patch_count_is_an_error(tmp_path):

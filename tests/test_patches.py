@@ -8,12 +8,15 @@ import pytest
 from PIL import Image
 
 from cnnlab.data.patches import (
+    LUMA_WEIGHTS,
+    cifar10_images,
     load_h5_patches,
     load_image_folder,
     preprocess_patches,
     sample_patches,
     skimage_photos,
     to_grayscale,
+    whiten_images,
 )
 
 
@@ -155,3 +158,93 @@ def test_skimage_photos_are_rgb_natural_images():
         assert im.ndim == 3 and im.shape[2] == 3 and min(im.shape[:2]) >= 256
         assert im.dtype == np.float64 and 0.0 <= im.min() and im.max() <= 1.0
         assert im.std() > 0.1  # real photographs, not blank images
+
+
+def radial_power(image: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Mean |FFT|^2 of a square grey image in rings edges[k] <= |f| < edges[k+1] (cycles/px)."""
+    f = np.hypot(*np.meshgrid(np.fft.fftfreq(image.shape[0]), np.fft.fftfreq(image.shape[1]),
+                              indexing="ij"))
+    power = np.abs(np.fft.fft2(image)) ** 2
+    ring = np.digitize(f, edges)
+    return np.array([power[ring == k].mean() for k in range(1, len(edges))])
+
+
+def pink_noise(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(n, n) image with amplitude spectrum |W(f)| / |f| (W: the white noise also returned)."""
+    white = rng.standard_normal((n, n))
+    f = np.hypot(*np.meshgrid(np.fft.fftfreq(n), np.fft.fftfreq(n), indexing="ij"))
+    f[0, 0] = np.inf  # no DC
+    return np.fft.ifft2(np.fft.fft2(white) / f).real, white
+
+
+def test_whiten_images_undoes_a_one_over_f_spectrum(rng):
+    # A 1/f image times the filter |f| exp(-(|f|/f0)^4) is the white noise it was made from,
+    # low-passed by exp(-(|f|/f0)^4), up to the global scale: exactly, coefficient by
+    # coefficient, and so its ring powers are flat where the low-pass is ~1.
+    n = 256
+    image, white = pink_noise(n, rng)
+    (out,) = whiten_images([np.repeat(image[:, :, None], 3, axis=2)])  # f0 = 0.4
+    f = np.hypot(*np.meshgrid(np.fft.fftfreq(n), np.fft.fftfreq(n), indexing="ij"))
+    lowpassed = np.fft.fft2(white) * np.exp(-((f / 0.4) ** 4))
+    lowpassed[0, 0] = 0.0
+    got = np.fft.fft2(out)
+    scale = np.vdot(lowpassed, got).real / np.vdot(lowpassed, lowpassed).real
+    np.testing.assert_allclose(got, scale * lowpassed, rtol=0, atol=1e-10 * np.abs(got).max())
+
+    # Rings between 0.02 and 0.2 cycles/pixel hold >= 200 coefficients each (relative error of
+    # their mean power ~7 %, exp(-2 (f/f0)^4) >= 0.88 there): 25 % is a 3.5-sigma bound.
+    edges = np.linspace(0.02, 0.2, 7)
+    before, after = radial_power(image, edges), radial_power(out, edges)
+    assert before[0] / before[-1] > 15  # steep 1/f^2 going in (ring centres: f^2 ratio 28)
+    np.testing.assert_allclose(after / after.mean(), 1.0, rtol=0.25)
+
+
+def test_whiten_images_flattens_a_natural_photo():
+    # A natural photo's ring powers fall as ~1/f^2 or steeper (log-log slope <= -2 between
+    # 0.02 and 0.2 cycles/pixel); the filter's ramp |f| multiplies power by f^2 (slope +2, less
+    # 0.03 for the roll-off exp(-2 (f/0.4)^4) there), so whitening leaves it nearly flat.
+    import skimage.data
+
+    camera = skimage.data.camera()  # 512x512 grey photograph
+    (out,) = whiten_images([camera])
+    edges = np.geomspace(0.02, 0.2, 9)
+    centres = np.log(np.sqrt(edges[:-1] * edges[1:]))
+    slope_before = np.polyfit(centres, np.log(radial_power(camera / 255.0, edges)), 1)[0]
+    slope_after = np.polyfit(centres, np.log(radial_power(out, edges)), 1)[0]
+    assert slope_before < -1.8
+    assert slope_after - slope_before == pytest.approx(2 - 0.03, abs=0.1)
+    assert abs(slope_after) < abs(slope_before) / 4
+
+
+def test_whiten_images_shapes_grey_and_normalisation(rng):
+    images = [rng.random((20, 30, 3)), (rng.random((16, 16)) * 255).astype(np.uint8)]
+    out = whiten_images(images)
+    assert [w.shape for w in out] == [(20, 30), (16, 16)]
+    assert all(w.dtype == np.float64 for w in out)
+    for w in out:
+        assert abs(w.mean()) < 1e-12  # no DC survives the filter
+    np.testing.assert_allclose(np.mean(np.concatenate([w.ravel() for w in out]) ** 2), 1.0)
+    # colour images are whitened through their luminosity, linearly
+    rgb = rng.random((1, 12, 12, 3))
+    (a,) = whiten_images(rgb)
+    (b,) = whiten_images([rgb[0] @ LUMA_WEIGHTS])
+    np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    # usable as a patch source
+    patches = sample_patches(out, num_patches=5, patch_size=8, seed=0)
+    assert patches.shape == (5, 3, 8, 8)
+
+
+def test_whiten_images_rejects_bad_input(rng):
+    with pytest.raises(ValueError, match="whiten_images: cutoff"):
+        whiten_images([rng.random((8, 8))], cutoff=0.0)
+    with pytest.raises(ValueError, match="whiten_images: no images"):
+        whiten_images([])
+    with pytest.raises(ValueError, match=r"images\[0\] must be"):
+        whiten_images([rng.random((8, 8, 5))])
+
+
+@pytest.mark.realdata
+def test_cifar10_images_are_the_training_photos(data_root):
+    images = cifar10_images(7)
+    assert images.shape == (7, 32, 32, 3) and images.dtype == np.uint8
+    assert images.std() > 10  # real photos, not blank

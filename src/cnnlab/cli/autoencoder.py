@@ -6,6 +6,13 @@ Lhid in {10, 60, 100} x lambda in {0, 1e-4, 1e-3} (part D) and writes
 hidden_weights_h<L>_lam<lambda>.png and weights_h<L>_lam<lambda>.npz for each, one chosen test
 patch (the held-out patch of largest variance) reconstructed by every setting
 (sweep_reconstructions.png), their cost curves (cost.png) and results.json.
+
+Patch sources (``--source``): scikit-image's five photos (the default, the seed's kind of data),
+the first 10,000 CIFAR-10 training photos (``cifar10``), or every image in a folder; or the
+patches of an HDF5 file (``--h5``). ``--whiten`` flattens the images' spectrum first
+(:func:`cnnlab.data.patches.whiten_images`); ``--source cifar10 --whiten`` with the UFLDL
+parameters (``--patch-size 8 --hidden 25 --lambda 1e-4 --beta 3 --rho 0.01 --patches 10000``)
+learns oriented edge detectors.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +28,13 @@ import numpy as np
 
 from cnnlab.data._io import atomic_open
 from cnnlab.data.patches import (
+    cifar10_images,
     load_h5_patches,
     load_image_folder,
     preprocess_patches,
     sample_patches,
     skimage_photos,
+    whiten_images,
 )
 from cnnlab.models.sparse_autoencoder import DEFAULT_ITERS, DEFAULT_LR, OPTIMIZERS
 from cnnlab.models.sparse_autoencoder import SparseAutoencoder as Model
@@ -39,6 +49,7 @@ from cnnlab.viz.autoencoder import (
 SWEEP_HIDDEN = (10, 60, 100)
 SWEEP_LAMBDA = (0.0, 1e-4, 1e-3)
 NUM_TEST = 100
+CIFAR10_IMAGES = 10000
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -48,7 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="train a sparse autoencoder on natural image patches",
         description="Train a sparse autoencoder (one sigmoid hidden layer, weight decay, KL "
                     "sparsity) on random grey patches of natural photos, and draw its hidden "
-                    "weights. Patches come from scikit-image's photos unless --images or --h5.")
+                    "weights. Patches come from scikit-image's photos unless --source or --h5.")
     p.add_argument("--patches", type=int, default=None,
                    help="training patches (default 10240; with --h5: all in the file)")
     p.add_argument("--patch-size", type=int, default=16, help="patch side p (default 16)")
@@ -66,9 +77,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=None,
                    help="Adam mini-batch size (default: full batch)")
     source = p.add_mutually_exclusive_group()
-    source.add_argument("--images", metavar="DIR", help="sample patches from the images in DIR")
+    source.add_argument("--source", default="skimage", metavar="SOURCE",
+                        help="images to cut patches from: 'skimage' (scikit-image's photos, "
+                             "default), 'cifar10' (the first 10,000 CIFAR-10 training photos) "
+                             "or a folder of image files")
     source.add_argument("--h5", metavar="FILE",
                         help="read patches (N, 3, p, p) from an HDF5 file like assign3_data1.h5")
+    p.add_argument("--whiten", action="store_true",
+                   help="whiten the images before cutting patches (Olshausen's 1/f filter, as "
+                        "for UFLDL's IMAGES.mat); not with --h5")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--out", default="autoencoder_out", help="output folder")
     p.add_argument("--sweep", action="store_true",
@@ -92,10 +109,20 @@ def _load_data(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, str]:
         shown = rng.choice(len(rgb), min(NUM_TEST, len(rgb)), replace=False)
         return rgb, rgb[shown], f"h5:{args.h5}"
     n = 10240 if args.patches is None else args.patches
-    images, label = ((load_image_folder(args.images), f"images:{args.images}") if args.images
-                     else (skimage_photos(), "skimage photos"))
+    images, label = _load_images(args.source)
+    if args.whiten:
+        images, label = whiten_images(images), f"{label}, whitened"
     rgb = sample_patches(images, n + NUM_TEST, args.patch_size, rng)
     return rgb[:n], rgb[n:], label
+
+
+def _load_images(source: str) -> tuple[Sequence[np.ndarray], str]:
+    """The images named by --source and a label for results.json."""
+    if source == "skimage":
+        return skimage_photos(), "skimage photos"
+    if source == "cifar10":
+        return cifar10_images(CIFAR10_IMAGES), f"cifar10 (first {CIFAR10_IMAGES} train images)"
+    return load_image_folder(source), f"images:{source}"
 
 
 def _fit(args, data, lhid: int, lam: float) -> Model:
@@ -116,13 +143,17 @@ def run(args: argparse.Namespace) -> int:
     """Train, draw and save; returns 0."""
     if args.patches is not None and args.patches < 1:
         raise ValueError(f"autoencoder: --patches must be positive, got {args.patches}")
+    if args.whiten and args.h5:
+        raise ValueError("autoencoder: --whiten works on images, not on --h5 patches")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     say = (lambda *a: None) if args.quiet else print
     rgb, rgb_test, source = _load_data(args)
     grey = preprocess_patches(np.concatenate([rgb, rgb_test]))
     data, test = grey[:len(rgb)], grey[len(rgb):]
-    plot_patches(rgb, data, seed=args.seed, save=out / "patches.png")
+    # whitened images have zero mean and unit variance: show +-3 standard deviations
+    shown = 0.5 + rgb / 6 if args.whiten else rgb
+    plot_patches(shown, data, seed=args.seed, save=out / "patches.png")
     results: dict[str, Any] = {
         "source": source, "num_patches": len(data), "patch_size": int(rgb.shape[-1]),
         "beta": args.beta, "rho": args.rho, "optimizer": args.optimizer,

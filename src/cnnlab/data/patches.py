@@ -4,6 +4,11 @@ Images are handled as a list of ``(H, W, 3)`` RGB arrays of any sizes (what Pill
 scikit-image return); patches come out channel-first, ``(N, 3, p, p)`` float64 in ``[0, 1]``,
 the layout of the seed's ``assign3_data1.h5``. :func:`preprocess_patches` then turns them into
 the autoencoder's input, ``(N, p*p)`` grey values in ``[0.1, 0.9]``.
+
+:func:`whiten_images` optionally flattens the images' power spectrum first (Olshausen & Field's
+filter, how UFLDL's ``IMAGES.mat`` was made); on whitened CIFAR-10 photos the UFLDL sparse
+autoencoder learns oriented edge detectors, several of them localised, where raw photos give
+oriented patterns spanning the whole patch.
 """
 
 from __future__ import annotations
@@ -89,6 +94,63 @@ def load_image_folder(directory: str | os.PathLike) -> list[np.ndarray]:
         with Image.open(path) as im:
             images.append(as_rgb_float(np.asarray(im.convert("RGB")), path.name))
     return images
+
+
+def cifar10_images(num_images: int | None = None) -> np.ndarray:
+    """CIFAR-10 training photos (32x32 RGB), via :func:`cnnlab.data.cifar10.load_cifar10_raw`.
+
+    Natural photos of many different scenes: 8x8 patches cut from thousands of them cover far
+    more variety than the five scikit-image photos. The full data set must be available (the
+    small bundled sample is refused).
+
+    Inputs: num_images: keep the first ``num_images`` (default all 50,000).
+    Returns: (num_images, 32, 32, 3) uint8.
+    """
+    from cnnlab.data.cifar10 import load_cifar10_raw
+
+    images = load_cifar10_raw(allow_sample=False)[0]
+    return images if num_images is None else images[:num_images]
+
+
+def whiten_images(images: Sequence[np.ndarray], cutoff: float = 0.4) -> list[np.ndarray]:
+    """Grey images with a flattened power spectrum (Olshausen & Field 1997, UFLDL IMAGES.mat).
+
+    Each image is turned grey (luminosity, :data:`LUMA_WEIGHTS`), its mean removed, and
+    filtered in the frequency domain by the zero-phase filter
+
+        R(f) = |f| exp(-(|f| / f0)^4),   f in cycles/pixel, f0 = ``cutoff``,
+
+    whose ramp |f| undoes the 1/f amplitude spectrum of natural images and whose quartic
+    exponential rolls off the noisy corner frequencies. The default f0 = 0.4 cycles/pixel is
+    Olshausen's 0.4 N cycles/picture for N x N images (sparsenet's ``f_0 = 0.4*N``). The FFT
+    treats each image as periodic. Finally all images are divided by one common standard
+    deviation (global variance normalisation), so relative contrasts between images survive.
+
+    Inputs:
+    - images: sequence of images of any sizes, each accepted by :func:`as_rgb_float`
+      ((H, W, 3) uint8 or float, (H, W) grey, ...), or an (n, H, W, 3) array.
+    - cutoff: f0 in cycles/pixel, in (0, 0.5 * sqrt(2)].
+
+    Returns: list of (H, W) float64 arrays, zero mean, unit variance over all pixels together.
+    They can be passed straight to :func:`sample_patches`.
+    """
+    if not 0 < cutoff <= 0.5 * np.sqrt(2):
+        raise ValueError(f"whiten_images: cutoff must be in (0, 0.707] cycles/pixel, "
+                         f"got {cutoff}")
+    if len(images) == 0:
+        raise ValueError("whiten_images: no images given")
+    filters: dict[tuple[int, int], np.ndarray] = {}  # one per image size
+    out = []
+    for i, image in enumerate(images):
+        grey = as_rgb_float(image, f"images[{i}]") @ LUMA_WEIGHTS
+        if grey.shape not in filters:
+            f = np.hypot(np.fft.fftfreq(grey.shape[0])[:, None],
+                         np.fft.fftfreq(grey.shape[1])[None, :])
+            filters[grey.shape] = f * np.exp(-((f / cutoff) ** 4))
+        spectrum = np.fft.fft2(grey - grey.mean()) * filters[grey.shape]
+        out.append(np.fft.ifft2(spectrum).real)
+    scale = np.sqrt(sum(float(np.sum(w * w)) for w in out) / sum(w.size for w in out))
+    return [w / scale for w in out] if scale > 0 else out
 
 
 def load_h5_patches(path: str | os.PathLike, dataset: str | None = None) -> np.ndarray:

@@ -92,7 +92,8 @@ def hidden_weight_mosaic(W1: np.ndarray, cols: int | None = None) -> np.ndarray:
 
     Inputs: W1 (p*p, Lhid); cols per row (default :func:`grid_columns`). Returns the mosaic
     (see :func:`tile_images`) with values in [-1, 1]: mid-grey is zero weight, white the unit's
-    largest positive weight.
+    largest positive weight. This is the per-unit scaling of UFLDL's ``display_network``, so a
+    unit whose weights are confined to part of the patch shows grey elsewhere.
     """
     W1 = np.asarray(W1, dtype=np.float64)
     if W1.ndim != 2:
