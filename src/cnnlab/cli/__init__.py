@@ -12,7 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMANDS: tuple[str, ...] = ("train", "models", "report", "knn", "autoencoder")
+COMMANDS: tuple[str, ...] = ("train", "models", "report", "knn", "autoencoder", "bench")
 
 
 def build_parser() -> argparse.ArgumentParser:
