@@ -57,7 +57,7 @@ def torch_step_fn(hidden: int):
         loss = loss_fn(net(X), y)
         loss.backward()
         opt.step()
-        return float(loss)
+        return float(loss.detach())
 
     return step
 
