@@ -43,7 +43,7 @@ import numpy as np
 import torch
 from numpy.lib.stride_tricks import sliding_window_view
 
-from cnnlab.data._io import atomic_open
+from cnnlab._io import atomic_open
 from cnnlab.data.patches import (
     cifar10_images,
     preprocess_patches,

@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from cnnlab._io import save_npz_atomic
 from cnnlab.data import paths
-from cnnlab.data._io import save_npz_atomic
 from cnnlab.data.cifar10_official import CLASSES
 from cnnlab.data.images import load_image_tree
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from cnnlab._io import atomic_open
 
 META_KEY = "__meta__"
 
@@ -52,17 +53,10 @@ def save_checkpoint(path: str | os.PathLike[str], arrays: dict[str, np.ndarray],
     entries = {name: np.asarray(value) for name, value in arrays.items()}
     entries[META_KEY] = np.frombuffer(header, dtype=np.uint8)
 
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **entries)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    with atomic_open(path) as handle:
+        np.savez(handle, **entries)
+        handle.flush()
+        os.fsync(handle.fileno())
     return path
 
 

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 
 from cnnlab import models, runs, schedules
+from cnnlab._io import save_npz_atomic
 from cnnlab.data import paths
-from cnnlab.data._io import save_npz_atomic
 from cnnlab.data.cifar10 import CLASSES, load_cifar10_raw
 from cnnlab.data.image_file import read_image
 from cnnlab.data.mnist import load_mnist, split_mnist

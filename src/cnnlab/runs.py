@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from cnnlab._io import atomic_open
 from cnnlab.checkpoint import load_checkpoint, save_checkpoint
-from cnnlab.data._io import atomic_open
 
 MODEL_FILE = "model.npz"
 CHECKPOINT_FILE = "checkpoint.npz"

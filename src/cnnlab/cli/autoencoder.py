@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from cnnlab.data._io import atomic_open
+from cnnlab._io import atomic_open
 from cnnlab.data.patches import (
     cifar10_images,
     load_h5_patches,

@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from cnnlab.data._io import file_digest
+from cnnlab._io import file_digest
 
 ARCHIVE_NAME = "cifar-10-python.tar.gz"
 FOLDER_NAME = "cifar-10-batches-py"

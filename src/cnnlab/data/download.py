@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from cnnlab.data._io import verify_checksum
+from cnnlab._io import verify_checksum
 
 _CHUNK = 1 << 16
 _USER_AGENT = "cnnlab-downloader/0.1"

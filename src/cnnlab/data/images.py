@@ -28,8 +28,8 @@ import numpy as np
 from PIL import Image
 from tqdm.auto import tqdm
 
+from cnnlab._io import save_npz_atomic
 from cnnlab.data import paths
-from cnnlab.data._io import save_npz_atomic
 from cnnlab.data.cifar10_official import CLASSES as CIFAR10_CLASSES
 
 SPLITS = ("train", "test")

@@ -29,7 +29,7 @@ import numpy as np
 from scipy.optimize import minimize
 from tqdm.auto import tqdm
 
-from cnnlab.data._io import save_npz_atomic
+from cnnlab._io import save_npz_atomic
 from cnnlab.optim import adam
 
 WEIGHT_NAMES = ("W1", "W2", "b1", "b2")

@@ -18,7 +18,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from cnnlab.data._io import atomic_open
+from cnnlab._io import atomic_open
 
 PathLike = str | os.PathLike
 

@@ -1,4 +1,4 @@
-"""Small file helpers shared by the loaders: checksums and atomic writes."""
+"""Small file helpers used across the package: checksums and atomic writes."""
 
 from __future__ import annotations
 

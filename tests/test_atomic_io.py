@@ -1,4 +1,4 @@
-"""Atomic writes and checksum verification (cnnlab.data._io)."""
+"""Atomic writes and checksum verification (cnnlab._io)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pytest
 
-from cnnlab.data._io import atomic_open, file_digest, save_npz_atomic, verify_checksum
+from cnnlab._io import atomic_open, file_digest, save_npz_atomic, verify_checksum
 
 
 def test_atomic_open_replaces_and_uses_umask_mode(tmp_path):
