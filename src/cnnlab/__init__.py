@@ -2,7 +2,6 @@
 
 Layers of the package, bottom to top (imports only go upward):
 
-* :mod:`cnnlab.backend` - which array module is in use.
 * :mod:`cnnlab.functional` - stateless ops, ``<op>_forward`` / ``<op>_backward`` pairs.
 * :mod:`cnnlab.gradcheck` - numerical gradients.
 * :mod:`cnnlab.nn`, :mod:`cnnlab.models` - modules and ready networks.

@@ -1,1 +1,0 @@
-"""cnnlab.interop."""
