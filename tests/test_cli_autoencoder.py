@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from cnnlab.cli import autoencoder
+from cnnlab.filters import filter_summary
 from cnnlab.models.sparse_autoencoder import SparseAutoencoder
 from cnnlab.viz.autoencoder import grid_columns, hidden_weight_mosaic, tile_images
 
@@ -42,6 +43,7 @@ def test_command_writes_its_files(tmp_path):
     model = SparseAutoencoder.load(out / "weights.npz")
     assert model.W1.shape == (36, 5)
     assert model.cost_history[-1] == results["final_cost"]
+    assert results["filters"] == filter_summary(model.W1.T.reshape(5, 6, 6))
 
 
 def test_command_reads_h5_and_trains_with_gd(tmp_path, rng):
