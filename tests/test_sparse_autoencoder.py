@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 from scipy.special import expit
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from cnnlab.gradcheck import eval_numerical_gradient
 from cnnlab.models.sparse_autoencoder import (
@@ -19,6 +20,7 @@ from cnnlab.models.sparse_autoencoder import (
     init_weights,
     pack,
     sigmoid,
+    train_lbfgs,
     unpack,
 )
 
@@ -170,6 +172,28 @@ def test_training_lowers_the_cost(rng, optimizer, iters, lr):
     assert h[0] == pytest.approx(before, rel=1e-14) and h[-1] == pytest.approx(after, rel=1e-14)
     assert seen == list(range(len(h) - 1))
     assert model.fit_info["final_cost"] == h[-1] and model.fit_info["iterations"] == len(h) - 1
+
+
+def test_lbfgs_runs_scipys_blas_on_one_thread_and_the_cost_on_all(rng):
+    def blas_threads():
+        return sorted({lib["num_threads"] for lib in threadpool_info()
+                       if lib["user_api"] == "blas"})
+
+    data = rng.uniform(0.1, 0.9, (50, 16))
+    model = SparseAutoencoder(16, 4, seed=0)
+    seen_in_cost, seen_between = [], []
+
+    def cost(theta, rows=None):
+        seen_in_cost.append(blas_threads())
+        return flat_cost(theta, data, model.params)
+
+    with threadpool_limits(2, user_api="blas"):
+        train_lbfgs(cost, model.theta, 5,
+                    callback=lambda it, c: seen_between.append(blas_threads()))
+        after = blas_threads()
+    assert seen_in_cost and all(t == [2] for t in seen_in_cost)
+    assert seen_between and all(t == [1] for t in seen_between)
+    assert after == [2]
 
 
 def test_minibatch_adam_is_seeded_and_lowers_the_cost(rng):
