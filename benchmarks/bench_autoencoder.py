@@ -11,18 +11,22 @@ Measures, in one process:
    scikit-image's photos, from one initialisation: L-BFGS (at most 400 iterations) against the
    seed's 5000 full-batch gradient-descent epochs at lr 0.35. The seed reported 0.937 after its
    5000 epochs on its own data set (assign3_data1.h5, not available here).
-   The same L-BFGS run on whitened CIFAR-10 patches is drawn for comparison.
 3. ``ufldl``: the classic UFLDL exercise (8x8 patches, 25 hidden, lambda 1e-4, beta 3,
    rho 0.01, 10,000 patches, 400 L-BFGS iterations) on four patch sources: the raw
    scikit-image photos (cnnlab's default), the same photos whitened
    (:func:`cnnlab.data.patches.whiten_images`, Olshausen & Field's filter, which is how UFLDL's
-   IMAGES.mat was made), and the first 10,000 CIFAR-10 training photos, raw and whitened (the
-   source that gives edge detectors: ``cnnlab autoencoder --source cifar10 --whiten``).
+   IMAGES.mat was made), and the first 10,000 CIFAR-10 training photos, raw and whitened.
    The raw-photo model is then trained on (up to 4000 more iterations) to see whether 400
    iterations were enough, and the whitened CIFAR-10 patches also train 100 hidden units.
-   Each model's ``localisation``: the median over hidden units of the fraction of a unit's
-   squared input weights inside its best (p/2 x p/2) window; 0.25 for weights spread evenly,
-   1 for weights confined to a quarter of the patch.
+4. ``sparsity_sweep``: what it takes to get localised oriented edges at the seed's size
+   (Lhid 64, lambda 5e-4, rho 0.05, 10,240 16x16 patches): beta from the seed's 0.01 up to
+   UFLDL's 3 on whitened scikit-image photos, plus beta 0.5 on the raw photos, 1500 L-BFGS
+   iterations each, two runs at a time in separate processes of one BLAS thread each.
+
+Every model's hidden weights are summarised by :func:`cnnlab.filters.filter_summary`: median
+localisation (share of a unit's squared weights in its best p/2 x p/2 window; 0.25 spread
+evenly, 1 confined to a quarter of the patch), median orientation selectivity (0 isotropic,
+1 a single orientation) and the share of units with both >= 0.5 ("localised oriented").
 
 Writes benchmarks/out/autoencoder.json and PNG figures into benchmarks/figures/.
 Run: ``python benchmarks/bench_autoencoder.py`` (``--quick`` for a smoke run). On a shared,
@@ -34,14 +38,16 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import multiprocessing
 import os
 import platform
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import torch
-from numpy.lib.stride_tricks import sliding_window_view
+from threadpoolctl import threadpool_limits
 
 from cnnlab._io import atomic_open
 from cnnlab.data.patches import (
@@ -51,7 +57,9 @@ from cnnlab.data.patches import (
     skimage_photos,
     whiten_images,
 )
+from cnnlab.filters import filter_summary
 from cnnlab.models.sparse_autoencoder import SparseAutoencoder, flat_cost, init_weights, pack
+from cnnlab.viz._common import finish, new_figure
 from cnnlab.viz.autoencoder import plot_cost, plot_hidden_weights
 
 HERE = Path(__file__).resolve().parent
@@ -59,13 +67,10 @@ SEED_REPORTED_GD_COST = 0.9372525678465
 SEED_REPORTED_INITIAL_COST = 3.3388826847076416
 
 
-def localisation(W1: np.ndarray) -> float:
-    """Median over hidden units of the share of sum W1[:, j]^2 in the best p/2 x p/2 window."""
+def filter_stats(W1: np.ndarray) -> dict[str, float]:
+    """cnnlab.filters.filter_summary of an autoencoder's hidden weights (p*p, Lhid)."""
     p = math.isqrt(W1.shape[0])
-    energy = (W1.T.reshape(-1, p, p)) ** 2
-    windows = sliding_window_view(energy, (p // 2, p // 2), axis=(1, 2)).sum(axis=(-1, -2))
-    return float(np.median(windows.reshape(len(energy), -1).max(axis=1)
-                           / energy.sum(axis=(1, 2))))
+    return filter_summary(W1.T.reshape(-1, p, p))
 
 
 # ----------------------------------------------------------------------------- 1. cost eval
@@ -160,7 +165,7 @@ def bench_seed_setting(X, lbfgs_iters: int, gd_epochs: int, figures: Path) -> di
         info = model.fit_info
         runs[name] = {k: info[k] for k in ("iterations", "function_evaluations", "seconds",
                                            "initial_cost", "final_cost")}
-        runs[name]["localisation"] = localisation(model.W1)
+        runs[name]["filters"] = filter_stats(model.W1)
         curves[name] = (np.array(stamps), np.array(model.cost_history))
         label = (f"L-BFGS, {info['iterations']} iterations" if name == "lbfgs"
                  else f"gradient descent, lr 0.35, {iters} epochs")
@@ -182,19 +187,6 @@ def bench_seed_setting(X, lbfgs_iters: int, gd_epochs: int, figures: Path) -> di
     return runs
 
 
-def bench_seed_setting_lbfgs(X, iters: int, name: str, figures: Path) -> dict:
-    """The seed's parameters trained by L-BFGS alone on another patch source."""
-    model = SparseAutoencoder(X.shape[1], 64, 5e-4, 0.01, 0.05, seed=45)
-    model.fit(X, "lbfgs", iters)
-    info = model.fit_info
-    plot_hidden_weights(model.W1, f"Lhid 64, lambda 5e-4, {name}: L-BFGS, "
-                                  f"{info['iterations']} iterations, J = {info['final_cost']:.4f}",
-                        save=figures / f"autoencoder_seed_{name}_lbfgs_weights.png")
-    return {**{k: info[k] for k in ("iterations", "function_evaluations", "seconds",
-                                    "initial_cost", "final_cost")},
-            "localisation": localisation(model.W1)}
-
-
 # ----------------------------------------------------------------------------- 3. UFLDL
 
 
@@ -211,7 +203,7 @@ def bench_ufldl(sources: dict, num_patches: int, iters: int, figures: Path) -> d
         out[name] = {k: info[k] for k in ("iterations", "function_evaluations", "seconds",
                                           "initial_cost", "final_cost")}
         out[name]["mean_hidden_activation"] = float(model.encode(X).mean())
-        out[name]["localisation"] = localisation(model.W1)
+        out[name]["filters"] = filter_stats(model.W1)
         plot_hidden_weights(model.W1, f"{name}\nJ = {info['final_cost']:.3f}",
                             save=figures / f"autoencoder_ufldl_{name}.png")
         if name == "skimage_photos":  # are 400 iterations enough? run on to convergence
@@ -219,6 +211,59 @@ def bench_ufldl(sources: dict, num_patches: int, iters: int, figures: Path) -> d
             out[name]["continued_to_convergence"] = {
                 k: model.fit_info[k] for k in ("iterations", "message", "final_cost")}
     return out
+
+
+# ----------------------------------------------------------------------------- 4. sparsity
+
+
+SWEEP_BETAS = (0.01, 0.03, 0.1, 0.3, 0.5, 1.0, 3.0)
+
+
+def _sweep_run(source: str, X: np.ndarray, beta: float, iters: int) -> dict:
+    """One seed-sized model (in a worker process, one BLAS thread: two workers share the
+    cores); returns its figures and weights."""
+    model = SparseAutoencoder(X.shape[1], 64, 5e-4, beta, 0.05, seed=45)
+    with threadpool_limits(1):
+        model.fit(X, "lbfgs", iters)
+    info = model.fit_info
+    rho_hat = model.encode(X).mean(axis=0)
+    return {"source": source, "beta": beta,
+            **{k: info[k] for k in ("iterations", "seconds", "final_cost")},
+            "mean_activation_median": float(np.median(rho_hat)),
+            "mean_activation_max": float(rho_hat.max()),
+            "filters": filter_stats(model.W1), "W1": model.W1}
+
+
+def bench_sparsity_sweep(X_white: np.ndarray, X_raw: np.ndarray, iters: int,
+                         figures: Path) -> list[dict]:
+    jobs = [("photos_whitened", X_white, b) for b in SWEEP_BETAS]
+    jobs.append(("photos", X_raw, 0.5))
+    with ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1),
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
+        runs = list(pool.map(_sweep_run, *zip(*jobs, strict=True), [iters] * len(jobs)))
+    for r in runs:
+        W1 = r.pop("W1")
+        if r["beta"] in (0.01, 0.5):
+            f = r["filters"]
+            plot_hidden_weights(
+                W1, f"{r['source']}, beta {r['beta']:g}: J = {r['final_cost']:.3f}, "
+                    f"{100 * f['localised_oriented']:.0f}% localised oriented",
+                save=figures / f"autoencoder_sweep_{r['source']}_beta{r['beta']:g}.png")
+    white = [r for r in runs if r["source"] == "photos_whitened"]
+    fig = new_figure((6, 4))
+    ax = fig.add_subplot(111)
+    betas = [r["beta"] for r in white]
+    ax.plot(betas, [r["mean_activation_median"] for r in white], "o-",
+            label="median mean activation (target rho 0.05)")
+    ax.plot(betas, [r["filters"]["localised_oriented"] for r in white], "s-",
+            label="share of localised oriented units")
+    ax.set_xscale("log")
+    ax.set_xlabel("beta (sparsity weight)")
+    ax.set_title("Lhid 64, lambda 5e-4, rho 0.05, whitened 16x16 patches")
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    finish(fig, figures / "autoencoder_sweep_beta.png")
+    return runs
 
 
 def main() -> None:
@@ -229,8 +274,8 @@ def main() -> None:
     args = parser.parse_args()
     figures = Path(args.figures)
     figures.mkdir(parents=True, exist_ok=True)
-    n, lbfgs_iters, gd_epochs, ufldl_n, reps = ((512, 20, 50, 500, 2) if args.quick
-                                                else (10240, 400, 5000, 10000, 10))
+    n, lbfgs_iters, gd_epochs, ufldl_n, reps, sweep_iters = (
+        (512, 20, 50, 500, 2, 20) if args.quick else (10240, 400, 5000, 10000, 10, 1500))
     photos = skimage_photos()
     cifar = cifar10_images(10000)
     X = preprocess_patches(sample_patches(photos, n, 16, seed=0))
@@ -249,14 +294,14 @@ def main() -> None:
     result["cost_eval"] = bench_cost_eval(X, reps)
     print("cost_eval", json.dumps(result["cost_eval"], indent=1))
     result["seed_setting"] = bench_seed_setting(X, lbfgs_iters, gd_epochs, figures)
-    X_cw = preprocess_patches(sample_patches(cifar_whitened, n, 16, seed=0))
-    result["seed_setting"]["lbfgs_cifar10_whitened"] = bench_seed_setting_lbfgs(
-        X_cw, lbfgs_iters, "cifar10_whitened", figures)
     print("seed_setting", json.dumps(result["seed_setting"], indent=1))
     sources = {"skimage_photos": photos, "skimage_photos_whitened": whiten_images(photos),
                "cifar10": cifar, "cifar10_whitened": cifar_whitened}
     result["ufldl"] = bench_ufldl(sources, ufldl_n, lbfgs_iters, figures)
     print("ufldl", json.dumps(result["ufldl"], indent=1))
+    X_white = preprocess_patches(sample_patches(sources["skimage_photos_whitened"], n, 16, seed=0))
+    result["sparsity_sweep"] = bench_sparsity_sweep(X_white, X, sweep_iters, figures)
+    print("sparsity_sweep", json.dumps(result["sparsity_sweep"], indent=1))
     result["machine"]["load_average_at_end"] = os.getloadavg()
     result["total_seconds"] = time.perf_counter() - t0
     out = Path(args.out)

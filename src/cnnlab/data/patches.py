@@ -6,9 +6,9 @@ the layout of the seed's ``assign3_data1.h5``. :func:`preprocess_patches` then t
 the autoencoder's input, ``(N, p*p)`` grey values in ``[0.1, 0.9]``.
 
 :func:`whiten_images` optionally flattens the images' power spectrum first (Olshausen & Field's
-filter, how UFLDL's ``IMAGES.mat`` was made); on whitened CIFAR-10 photos the UFLDL sparse
-autoencoder learns oriented edge detectors, several of them localised, where raw photos give
-oriented patterns spanning the whole patch.
+filter, how UFLDL's ``IMAGES.mat`` was made). Whitening is what makes a sparse autoencoder's
+filters local: on raw photos its oriented filters span the whole patch, on whitened ones they
+shrink to short edge segments (with enough sparsity: see ``benchmarks/RESULTS.md``).
 """
 
 from __future__ import annotations
