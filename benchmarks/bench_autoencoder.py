@@ -165,6 +165,7 @@ def bench_seed_setting(X, lbfgs_iters: int, gd_epochs: int, figures: Path) -> di
         info = model.fit_info
         runs[name] = {k: info[k] for k in ("iterations", "function_evaluations", "seconds",
                                            "initial_cost", "final_cost")}
+        runs[name]["mean_activation_median"] = float(np.median(model.encode(X).mean(axis=0)))
         runs[name]["filters"] = filter_stats(model.W1)
         curves[name] = (np.array(stamps), np.array(model.cost_history))
         label = (f"L-BFGS, {info['iterations']} iterations" if name == "lbfgs"
