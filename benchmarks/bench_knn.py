@@ -31,6 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from cnnlab.cli import knn as knn_cli
 from cnnlab.knn import METHODS, KNearestNeighbor
@@ -130,8 +131,6 @@ def main() -> None:
         "BLAS times swing by 10x or more from one call to the next)",
     )
     opts = parser.parse_args()
-    from threadpoolctl import threadpool_limits  # installed with scikit-learn
-
     with threadpool_limits(limits=opts.threads, user_api="blas"):
         run_all(opts)
 

@@ -29,6 +29,7 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_info
 
 from cnnlab.functional import conv, pool
 from cnnlab.runs import write_json
@@ -262,10 +263,6 @@ def format_table(rows: list[dict]) -> str:
 
 def blas_info() -> list[str]:
     """The BLAS libraries loaded in this process and the kernels they use (via threadpoolctl)."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return ["(threadpoolctl not installed)"]
     return [
         f"{Path(d['filepath']).name}: {d.get('internal_api')} {d.get('version')} "
         f"kernels={d.get('architecture')} threads={d['num_threads']}"
