@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import multiprocessing
 import os
 import platform
@@ -65,12 +64,6 @@ from cnnlab.viz.autoencoder import plot_cost, plot_hidden_weights
 HERE = Path(__file__).resolve().parent
 SEED_REPORTED_GD_COST = 0.9372525678465
 SEED_REPORTED_INITIAL_COST = 3.3388826847076416
-
-
-def filter_stats(W1: np.ndarray) -> dict[str, float]:
-    """cnnlab.filters.filter_summary of an autoencoder's hidden weights (p*p, Lhid)."""
-    p = math.isqrt(W1.shape[0])
-    return filter_summary(W1.T.reshape(-1, p, p))
 
 
 # ----------------------------------------------------------------------------- 1. cost eval
@@ -166,7 +159,7 @@ def bench_seed_setting(X, lbfgs_iters: int, gd_epochs: int, figures: Path) -> di
         runs[name] = {k: info[k] for k in ("iterations", "function_evaluations", "seconds",
                                            "initial_cost", "final_cost")}
         runs[name]["mean_activation_median"] = float(np.median(model.encode(X).mean(axis=0)))
-        runs[name]["filters"] = filter_stats(model.W1)
+        runs[name]["filters"] = filter_summary(model.hidden_filters)
         curves[name] = (np.array(stamps), np.array(model.cost_history))
         label = (f"L-BFGS, {info['iterations']} iterations" if name == "lbfgs"
                  else f"gradient descent, lr 0.35, {iters} epochs")
@@ -204,7 +197,7 @@ def bench_ufldl(sources: dict, num_patches: int, iters: int, figures: Path) -> d
         out[name] = {k: info[k] for k in ("iterations", "function_evaluations", "seconds",
                                           "initial_cost", "final_cost")}
         out[name]["mean_hidden_activation"] = float(model.encode(X).mean())
-        out[name]["filters"] = filter_stats(model.W1)
+        out[name]["filters"] = filter_summary(model.hidden_filters)
         plot_hidden_weights(model.W1, f"{name}\nJ = {info['final_cost']:.3f}",
                             save=figures / f"autoencoder_ufldl_{name}.png")
         if name == "skimage_photos":  # are 400 iterations enough? run on to convergence
@@ -232,7 +225,7 @@ def _sweep_run(source: str, X: np.ndarray, beta: float, iters: int) -> dict:
             **{k: info[k] for k in ("iterations", "seconds", "final_cost")},
             "mean_activation_median": float(np.median(rho_hat)),
             "mean_activation_max": float(rho_hat.max()),
-            "filters": filter_stats(model.W1), "W1": model.W1}
+            "filters": filter_summary(model.hidden_filters), "W1": model.W1}
 
 
 def bench_sparsity_sweep(X_white: np.ndarray, X_raw: np.ndarray, iters: int,

@@ -220,3 +220,13 @@ def test_encode_decode_and_save_load_round_trip(tmp_path, rng):
     np.testing.assert_array_equal(loaded.theta, model.theta)
     assert loaded.cost_history == model.cost_history
     np.testing.assert_array_equal(loaded.reconstruct(data), model.reconstruct(data))
+
+
+def test_hidden_filters_are_the_input_weights_as_square_images():
+    model = SparseAutoencoder(12, 3, seed=0)
+    with pytest.raises(ValueError, match=r"hidden_filters: Lin = 12 .*not a square"):
+        model.hidden_filters
+    model = SparseAutoencoder(16, 3, seed=0)
+    f = model.hidden_filters
+    assert f.shape == (3, 4, 4)
+    np.testing.assert_array_equal(f[1, 2, 3], model.W1[2 * 4 + 3, 1])

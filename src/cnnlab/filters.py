@@ -31,8 +31,9 @@ def _as_filters(filters: np.ndarray, func: str) -> np.ndarray:
 def localisation(filters: np.ndarray) -> np.ndarray:
     """Share of each filter's energy inside its best ``H//2 x W//2`` window.
 
-    Inputs: filters (F, H, W), e.g. ``W1.T.reshape(-1, p, p)`` for an autoencoder's hidden
-    weights. Returns: (F,) in [0.25-ish, 1]; an all-zero filter gives 0.
+    Inputs: filters (F, H, W), e.g. an autoencoder's
+    :attr:`~cnnlab.models.sparse_autoencoder.SparseAutoencoder.hidden_filters`.
+    Returns: (F,) in [0.25-ish, 1]; an all-zero filter gives 0.
     """
     f = _as_filters(filters, "localisation")
     energy = f * f

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -145,8 +144,7 @@ def _summary(model: Model, test: np.ndarray) -> dict[str, Any]:
     err = model.reconstruct(test) - test
     info["test_mse"] = float(np.mean(err * err))
     info["mean_hidden_activation"] = float(model.encode(test).mean())
-    p = math.isqrt(model.Lin)
-    info["filters"] = filter_summary(model.W1.T.reshape(-1, p, p))
+    info["filters"] = filter_summary(model.hidden_filters)
     return info
 
 
