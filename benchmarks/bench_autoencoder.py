@@ -81,8 +81,11 @@ def seed_style_cost(W1, W2, b1, b2, X, lam, beta, rho):
     z = sig(np.matmul(np.append(X, ones, axis=1), np.append(W1, b1[None, :], axis=0)))
     out = sig(np.matmul(np.append(z, ones, axis=1), np.append(W2, b2[None, :], axis=0)))
     zm = np.mean(z, axis=0)
-    J = (np.sum((X - out) ** 2) / (2 * n) + lam / 2 * (np.sum(W1**2) + np.sum(W2**2))
-         + beta * np.sum(rho * np.log(rho / zm) + (1 - rho) * np.log((1 - rho) / (1 - zm))))
+    J = (
+        np.sum((X - out) ** 2) / (2 * n)
+        + lam / 2 * (np.sum(W1**2) + np.sum(W2**2))
+        + beta * np.sum(rho * np.log(rho / zm) + (1 - rho) * np.log((1 - rho) / (1 - zm)))
+    )
     d_out = -(X - out) * out * (1 - out)
     kl = np.tile(beta * (-(rho / zm) + (1 - rho) / (1 - zm)), (n, 1)).T
     d_hid = (np.matmul(W2, d_out.T) + kl) * (z * (1 - z)).T
@@ -97,8 +100,11 @@ def torch_cost(weights, X, lam, beta, rho):
     h = torch.sigmoid(d @ W1 + b1)
     o = torch.sigmoid(h @ W2 + b2)
     r = h.mean(0)
-    J = (((d - o) ** 2).sum() / (2 * d.shape[0]) + lam / 2 * ((W1**2).sum() + (W2**2).sum())
-         + beta * (rho * torch.log(rho / r) + (1 - rho) * torch.log((1 - rho) / (1 - r))).sum())
+    J = (
+        ((d - o) ** 2).sum() / (2 * d.shape[0])
+        + lam / 2 * ((W1**2).sum() + (W2**2).sum())
+        + beta * (rho * torch.log(rho / r) + (1 - rho) * torch.log((1 - rho) / (1 - r))).sum()
+    )
     J.backward()
     return J.item(), [w.grad.numpy() for w in (W1, W2, b1, b2)]
 
@@ -144,40 +150,52 @@ def timed_fit(model, X, optimizer, iters, lr=None):
     """Fit and return the wall-clock time after each iteration (list, seconds)."""
     start = time.perf_counter()
     stamps = [0.0]
-    model.fit(X, optimizer, iters, lr, callback=lambda it, c: stamps.append(
-        time.perf_counter() - start))
+    model.fit(
+        X, optimizer, iters, lr, callback=lambda it, c: stamps.append(time.perf_counter() - start)
+    )
     return stamps
 
 
 def bench_seed_setting(X, lbfgs_iters: int, gd_epochs: int, figures: Path) -> dict:
     runs, curves = {}, {}
-    for name, optimizer, iters, lr in (("lbfgs", "lbfgs", lbfgs_iters, None),
-                                       ("gd", "gd", gd_epochs, 0.35)):
+    for name, optimizer, iters, lr in (
+        ("lbfgs", "lbfgs", lbfgs_iters, None),
+        ("gd", "gd", gd_epochs, 0.35),
+    ):
         model = SparseAutoencoder(X.shape[1], 64, 5e-4, 0.01, 0.05, seed=45)
         stamps = timed_fit(model, X, optimizer, iters, lr)
         info = model.fit_info
-        runs[name] = {k: info[k] for k in ("iterations", "function_evaluations", "seconds",
-                                           "initial_cost", "final_cost")}
+        runs[name] = {
+            k: info[k]
+            for k in ("iterations", "function_evaluations", "seconds", "initial_cost", "final_cost")
+        }
         runs[name]["mean_activation_median"] = float(np.median(model.encode(X).mean(axis=0)))
         runs[name]["filters"] = filter_summary(model.hidden_filters)
         curves[name] = (np.array(stamps), np.array(model.cost_history))
-        label = (f"L-BFGS, {info['iterations']} iterations" if name == "lbfgs"
-                 else f"gradient descent, lr 0.35, {iters} epochs")
+        label = (
+            f"L-BFGS, {info['iterations']} iterations"
+            if name == "lbfgs"
+            else f"gradient descent, lr 0.35, {iters} epochs"
+        )
         title = f"Lhid 64, lambda 5e-4: {label}, J = {info['final_cost']:.4f}"
         plot_hidden_weights(model.W1, title, save=figures / f"autoencoder_seed_{name}_weights.png")
     gd_final = runs["gd"]["final_cost"]
     t_l, c_l = curves["lbfgs"]
     reached = np.flatnonzero(c_l[: len(t_l)] <= gd_final)
     runs["lbfgs_reaches_gd_final_cost"] = (
-        {"iteration": int(reached[0]), "seconds": float(t_l[reached[0]])} if reached.size
-        else None)
+        {"iteration": int(reached[0]), "seconds": float(t_l[reached[0]])} if reached.size else None
+    )
     runs["gd_over_lbfgs_seconds"] = runs["gd"]["seconds"] / runs["lbfgs"]["seconds"]
-    runs["seed_reported"] = {"initial_cost": SEED_REPORTED_INITIAL_COST,
-                             "gd_5000_epochs_cost": SEED_REPORTED_GD_COST,
-                             "keras_adam_cost": 0.2354}
-    plot_cost({"L-BFGS": c_l, "gradient descent (lr 0.35)": curves["gd"][1]},
-              title="seed setting: cost per iteration",
-              save=figures / "autoencoder_seed_cost.png")
+    runs["seed_reported"] = {
+        "initial_cost": SEED_REPORTED_INITIAL_COST,
+        "gd_5000_epochs_cost": SEED_REPORTED_GD_COST,
+        "keras_adam_cost": 0.2354,
+    }
+    plot_cost(
+        {"L-BFGS": c_l, "gradient descent (lr 0.35)": curves["gd"][1]},
+        title="seed setting: cost per iteration",
+        save=figures / "autoencoder_seed_cost.png",
+    )
     return runs
 
 
@@ -194,16 +212,22 @@ def bench_ufldl(sources: dict, num_patches: int, iters: int, figures: Path) -> d
         model = SparseAutoencoder(64, hidden, 1e-4, 3.0, 0.01, seed=0)
         model.fit(X, "lbfgs", iters)
         info = model.fit_info
-        out[name] = {k: info[k] for k in ("iterations", "function_evaluations", "seconds",
-                                          "initial_cost", "final_cost")}
+        out[name] = {
+            k: info[k]
+            for k in ("iterations", "function_evaluations", "seconds", "initial_cost", "final_cost")
+        }
         out[name]["mean_hidden_activation"] = float(model.encode(X).mean())
         out[name]["filters"] = filter_summary(model.hidden_filters)
-        plot_hidden_weights(model.W1, f"{name}\nJ = {info['final_cost']:.3f}",
-                            save=figures / f"autoencoder_ufldl_{name}.png")
+        plot_hidden_weights(
+            model.W1,
+            f"{name}\nJ = {info['final_cost']:.3f}",
+            save=figures / f"autoencoder_ufldl_{name}.png",
+        )
         if name == "skimage_photos":  # are 400 iterations enough? run on to convergence
             model.fit(X, "lbfgs", 10 * iters)
             out[name]["continued_to_convergence"] = {
-                k: model.fit_info[k] for k in ("iterations", "message", "final_cost")}
+                k: model.fit_info[k] for k in ("iterations", "message", "final_cost")
+            }
     return out
 
 
@@ -221,36 +245,52 @@ def _sweep_run(source: str, X: np.ndarray, beta: float, iters: int) -> dict:
         model.fit(X, "lbfgs", iters)
     info = model.fit_info
     rho_hat = model.encode(X).mean(axis=0)
-    return {"source": source, "beta": beta,
-            **{k: info[k] for k in ("iterations", "seconds", "final_cost")},
-            "mean_activation_median": float(np.median(rho_hat)),
-            "mean_activation_max": float(rho_hat.max()),
-            "filters": filter_summary(model.hidden_filters), "W1": model.W1}
+    return {
+        "source": source,
+        "beta": beta,
+        **{k: info[k] for k in ("iterations", "seconds", "final_cost")},
+        "mean_activation_median": float(np.median(rho_hat)),
+        "mean_activation_max": float(rho_hat.max()),
+        "filters": filter_summary(model.hidden_filters),
+        "W1": model.W1,
+    }
 
 
-def bench_sparsity_sweep(X_white: np.ndarray, X_raw: np.ndarray, iters: int,
-                         figures: Path) -> list[dict]:
+def bench_sparsity_sweep(
+    X_white: np.ndarray, X_raw: np.ndarray, iters: int, figures: Path
+) -> list[dict]:
     jobs = [("photos_whitened", X_white, b) for b in SWEEP_BETAS]
     jobs.append(("photos", X_raw, 0.5))
-    with ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1),
-                             mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(
+        max_workers=min(2, os.cpu_count() or 1), mp_context=multiprocessing.get_context("spawn")
+    ) as pool:
         runs = list(pool.map(_sweep_run, *zip(*jobs, strict=True), [iters] * len(jobs)))
     for r in runs:
         W1 = r.pop("W1")
         if r["beta"] in (0.01, 0.5):
             f = r["filters"]
             plot_hidden_weights(
-                W1, f"{r['source']}, beta {r['beta']:g}: J = {r['final_cost']:.3f}, "
-                    f"{100 * f['localised_oriented']:.0f}% localised oriented",
-                save=figures / f"autoencoder_sweep_{r['source']}_beta{r['beta']:g}.png")
+                W1,
+                f"{r['source']}, beta {r['beta']:g}: J = {r['final_cost']:.3f}, "
+                f"{100 * f['localised_oriented']:.0f}% localised oriented",
+                save=figures / f"autoencoder_sweep_{r['source']}_beta{r['beta']:g}.png",
+            )
     white = [r for r in runs if r["source"] == "photos_whitened"]
     fig = new_figure((6, 4))
     ax = fig.add_subplot(111)
     betas = [r["beta"] for r in white]
-    ax.plot(betas, [r["mean_activation_median"] for r in white], "o-",
-            label="median mean activation (target rho 0.05)")
-    ax.plot(betas, [r["filters"]["localised_oriented"] for r in white], "s-",
-            label="share of localised oriented units")
+    ax.plot(
+        betas,
+        [r["mean_activation_median"] for r in white],
+        "o-",
+        label="median mean activation (target rho 0.05)",
+    )
+    ax.plot(
+        betas,
+        [r["filters"]["localised_oriented"] for r in white],
+        "s-",
+        label="share of localised oriented units",
+    )
     ax.set_xscale("log")
     ax.set_xlabel("beta (sparsity weight)")
     ax.set_title("Lhid 64, lambda 5e-4, rho 0.05, whitened 16x16 patches")
@@ -269,7 +309,8 @@ def main() -> None:
     figures = Path(args.figures)
     figures.mkdir(parents=True, exist_ok=True)
     n, lbfgs_iters, gd_epochs, ufldl_n, reps, sweep_iters = (
-        (512, 20, 50, 500, 2, 20) if args.quick else (10240, 400, 5000, 10000, 10, 1500))
+        (512, 20, 50, 500, 2, 20) if args.quick else (10240, 400, 5000, 10000, 10, 1500)
+    )
     photos = skimage_photos()
     cifar = cifar10_images(10000)
     X = preprocess_patches(sample_patches(photos, n, 16, seed=0))
@@ -277,20 +318,29 @@ def main() -> None:
     thread_env = {k: os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
     result = {
         "command": " ".join(f"{k}={v}" for k, v in thread_env.items() if v)
-                   + " python benchmarks/bench_autoencoder.py" + (" --quick" if args.quick else ""),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                    "load_average_at_start": os.getloadavg(),
-                    "torch_threads": torch.get_num_threads(), "thread_env": thread_env},
+        + " python benchmarks/bench_autoencoder.py"
+        + (" --quick" if args.quick else ""),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "load_average_at_start": os.getloadavg(),
+            "torch_threads": torch.get_num_threads(),
+            "thread_env": thread_env,
+        },
         "data": f"{n} random 16x16 patches of scikit-image's photos (seed 0), seed preprocessing; "
-                "CIFAR-10: the first 10,000 training photos",
+        "CIFAR-10: the first 10,000 training photos",
     }
     t0 = time.perf_counter()
     result["cost_eval"] = bench_cost_eval(X, reps)
     print("cost_eval", json.dumps(result["cost_eval"], indent=1))
     result["seed_setting"] = bench_seed_setting(X, lbfgs_iters, gd_epochs, figures)
     print("seed_setting", json.dumps(result["seed_setting"], indent=1))
-    sources = {"skimage_photos": photos, "skimage_photos_whitened": whiten_images(photos),
-               "cifar10": cifar, "cifar10_whitened": cifar_whitened}
+    sources = {
+        "skimage_photos": photos,
+        "skimage_photos_whitened": whiten_images(photos),
+        "cifar10": cifar,
+        "cifar10_whitened": cifar_whitened,
+    }
     result["ufldl"] = bench_ufldl(sources, ufldl_n, lbfgs_iters, figures)
     print("ufldl", json.dumps(result["ufldl"], indent=1))
     X_white = preprocess_patches(sample_patches(sources["skimage_photos_whitened"], n, 16, seed=0))

@@ -45,8 +45,12 @@ def cnnlab_step_fn(model, configs):
 def torch_step_fn(hidden: int):
     """The same network and step in PyTorch."""
     net = torch.nn.Sequential(
-        torch.nn.Conv2d(3, 32, 7, padding=3), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-        torch.nn.Flatten(), torch.nn.Linear(32 * 16 * 16, hidden), torch.nn.ReLU(),
+        torch.nn.Conv2d(3, 32, 7, padding=3),
+        torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(),
+        torch.nn.Linear(32 * 16 * 16, hidden),
+        torch.nn.ReLU(),
         torch.nn.Linear(hidden, 10),
     )
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
@@ -89,13 +93,15 @@ def main() -> None:
         for name, fn, (Xs, ys) in (("cnnlab", ours, (X, y)), ("torch", theirs, (Xt, yt))):
             start = time.perf_counter()
             for i in range(n):
-                fn(Xs[i * 50:(i + 1) * 50], ys[i * 50:(i + 1) * 50])
+                fn(Xs[i * 50 : (i + 1) * 50], ys[i * 50 : (i + 1) * 50])
             times[name] += time.perf_counter() - start
         done += n
     per_epoch = {k: v / args.iters * EPOCH_ITERS for k, v in times.items()}
     ratio = per_epoch["cnnlab"] / per_epoch["torch"]
-    print(f"iterations measured: {args.iters} (batch 50, hidden {args.hidden}, float32, "
-          f"torch threads {torch.get_num_threads()})")
+    print(
+        f"iterations measured: {args.iters} (batch 50, hidden {args.hidden}, float32, "
+        f"torch threads {torch.get_num_threads()})"
+    )
     for k, v in per_epoch.items():
         print(f"{k:>7}: {v:6.1f} s per epoch of {EPOCH_ITERS} iterations")
     print(f"  ratio cnnlab / torch: {ratio:.2f}")
@@ -104,7 +110,7 @@ def main() -> None:
     prof.enable()
     for i in range(args.profile_iters):
         j = i % args.chunk
-        ours(X[j * 50:(j + 1) * 50], y[j * 50:(j + 1) * 50])
+        ours(X[j * 50 : (j + 1) * 50], y[j * 50 : (j + 1) * 50])
     prof.disable()
     out = io.StringIO()
     pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(15)
@@ -113,8 +119,9 @@ def main() -> None:
 
     path = Path(args.json)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"iters": args.iters, "seconds_per_epoch": per_epoch,
-                                "ratio": ratio}, indent=2))
+    path.write_text(
+        json.dumps({"iters": args.iters, "seconds_per_epoch": per_epoch, "ratio": ratio}, indent=2)
+    )
 
 
 if __name__ == "__main__":

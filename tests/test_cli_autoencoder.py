@@ -31,8 +31,24 @@ def assert_png(path) -> None:
 
 def test_command_writes_its_files(tmp_path):
     out = tmp_path / "run"
-    assert run_cli(["--patches", "150", "--patch-size", "6", "--hidden", "5", "--iters", "4",
-                    "--out", str(out), "--quiet"]) == 0
+    assert (
+        run_cli(
+            [
+                "--patches",
+                "150",
+                "--patch-size",
+                "6",
+                "--hidden",
+                "5",
+                "--iters",
+                "4",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     for name in ("hidden_weights.png", "reconstructions.png", "patches.png", "cost.png"):
         assert_png(out / name)
     results = json.loads((out / "results.json").read_text())
@@ -51,8 +67,24 @@ def test_command_reads_h5_and_trains_with_gd(tmp_path, rng):
     with h5py.File(h5, "w") as f:
         f["data"] = rng.random((60, 3, 4, 4))
     out = tmp_path / "run"
-    assert run_cli(["--h5", str(h5), "--hidden", "3", "--optimizer", "gd", "--iters", "3",
-                    "--out", str(out), "--quiet"]) == 0
+    assert (
+        run_cli(
+            [
+                "--h5",
+                str(h5),
+                "--hidden",
+                "3",
+                "--optimizer",
+                "gd",
+                "--iters",
+                "3",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     results = json.loads((out / "results.json").read_text())
     assert results["num_patches"] == 60 and results["patch_size"] == 4
     assert results["lr"] == 0.35 and results["iterations"] == 3
@@ -61,8 +93,23 @@ def test_command_reads_h5_and_trains_with_gd(tmp_path, rng):
 
 def test_sweep_writes_one_figure_per_setting(tmp_path):
     out = tmp_path / "sweep"
-    assert run_cli(["--sweep", "--patches", "80", "--patch-size", "4", "--iters", "2",
-                    "--out", str(out), "--quiet"]) == 0
+    assert (
+        run_cli(
+            [
+                "--sweep",
+                "--patches",
+                "80",
+                "--patch-size",
+                "4",
+                "--iters",
+                "2",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     results = json.loads((out / "results.json").read_text())
     settings = {(r["hidden"], r["lambda"]) for r in results["sweep"]}
     assert settings == {(h, lam) for h in (10, 60, 100) for lam in (0.0, 1e-4, 1e-3)}
@@ -78,8 +125,27 @@ def test_command_whitens_a_folder_of_images(tmp_path, rng):
     for k in range(3):
         Image.fromarray((rng.random((24, 20, 3)) * 255).astype(np.uint8)).save(folder / f"{k}.png")
     out = tmp_path / "run"
-    assert run_cli(["--source", str(folder), "--whiten", "--patches", "120", "--patch-size",
-                    "5", "--hidden", "4", "--iters", "3", "--out", str(out), "--quiet"]) == 0
+    assert (
+        run_cli(
+            [
+                "--source",
+                str(folder),
+                "--whiten",
+                "--patches",
+                "120",
+                "--patch-size",
+                "5",
+                "--hidden",
+                "4",
+                "--iters",
+                "3",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     for name in ("hidden_weights.png", "reconstructions.png", "patches.png", "cost.png"):
         assert_png(out / name)
     results = json.loads((out / "results.json").read_text())
@@ -99,8 +165,8 @@ def test_bad_patch_count_is_an_error(tmp_path):
 
 def test_hidden_weight_mosaic_normalises_each_unit():
     W1 = np.zeros((4, 3))
-    W1[:, 0] = [1, -2, 0, 0.5]      # max |w| = 2
-    W1[:, 1] = [0.01, 0, 0, 0]      # tiny unit still fills the scale
+    W1[:, 0] = [1, -2, 0, 0.5]  # max |w| = 2
+    W1[:, 1] = [0.01, 0, 0, 0]  # tiny unit still fills the scale
     mosaic = hidden_weight_mosaic(W1, cols=3)
     assert mosaic.shape == (2, 2 * 3 + 2)
     np.testing.assert_array_equal(mosaic[:, 0:2], [[0.5, -1.0], [0.0, 0.25]])

@@ -70,8 +70,9 @@ def test_invariances():
     stack = np.stack([g, 3.0 * g, -g, g + 2.0])
     osi = orientation_selectivity(stack)
     np.testing.assert_allclose(osi, osi[0], rtol=1e-12)  # scale, sign and offset
-    np.testing.assert_allclose(localisation(np.stack([g, -2 * g, shifted])),
-                               localisation(g[None])[0], rtol=1e-6)
+    np.testing.assert_allclose(
+        localisation(np.stack([g, -2 * g, shifted])), localisation(g[None])[0], rtol=1e-6
+    )
 
 
 def test_constant_and_zero_filters_give_zero():

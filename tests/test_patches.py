@@ -37,10 +37,10 @@ def test_sample_patches_are_windows_of_the_images():
     assert np.all(patches[:, 2] == ident[:, None, None])
     top, left = patches[:, 0, 0, 0], patches[:, 1, 0, 0]
     ramp = np.arange(p)
-    np.testing.assert_array_equal(patches[:, 0], (top[:, None] + ramp)[:, :, None]
-                                  + np.zeros(p))
-    np.testing.assert_array_equal(patches[:, 1], (left[:, None] + ramp)[:, None, :]
-                                  + np.zeros((p, 1)))
+    np.testing.assert_array_equal(patches[:, 0], (top[:, None] + ramp)[:, :, None] + np.zeros(p))
+    np.testing.assert_array_equal(
+        patches[:, 1], (left[:, None] + ramp)[:, None, :] + np.zeros((p, 1))
+    )
     for k, (h, w) in enumerate(sizes):
         mine = ident == k
         # every image is used, each valid offset is reachable and none goes out of bounds
@@ -51,8 +51,10 @@ def test_sample_patches_are_windows_of_the_images():
 
 def test_sample_patches_seeding_and_formats():
     rng = np.random.default_rng(0)
-    images = [rng.integers(0, 256, (30, 40, 3), dtype=np.uint8),
-              rng.integers(0, 256, (25, 25), dtype=np.uint8)]
+    images = [
+        rng.integers(0, 256, (30, 40, 3), dtype=np.uint8),
+        rng.integers(0, 256, (25, 25), dtype=np.uint8),
+    ]
     a = sample_patches(images, 50, 5, seed=3)
     np.testing.assert_array_equal(a, sample_patches(images, 50, 5, seed=3))
     assert not np.array_equal(a, sample_patches(images, 50, 5, seed=4))
@@ -75,8 +77,7 @@ def test_grayscale_uses_luminosity_weights():
     patch = np.empty((4, 3, 2, 2))
     patch[:] = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0.2, 0.4, 0.6]])[:, :, None, None]
     grey = to_grayscale(patch)
-    np.testing.assert_allclose(grey[:, 0, 0], [0.2126, 0.7152, 0.0722, 0.37192], rtol=0,
-                               atol=1e-15)
+    np.testing.assert_allclose(grey[:, 0, 0], [0.2126, 0.7152, 0.0722, 0.37192], rtol=0, atol=1e-15)
 
 
 def heavy_tailed_patches(rng, n=300, p=6):
@@ -162,8 +163,9 @@ def test_skimage_photos_are_rgb_natural_images():
 
 def radial_power(image: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Mean |FFT|^2 of a square grey image in rings edges[k] <= |f| < edges[k+1] (cycles/px)."""
-    f = np.hypot(*np.meshgrid(np.fft.fftfreq(image.shape[0]), np.fft.fftfreq(image.shape[1]),
-                              indexing="ij"))
+    f = np.hypot(
+        *np.meshgrid(np.fft.fftfreq(image.shape[0]), np.fft.fftfreq(image.shape[1]), indexing="ij")
+    )
     power = np.abs(np.fft.fft2(image)) ** 2
     ring = np.digitize(f, edges)
     return np.array([power[ring == k].mean() for k in range(1, len(edges))])

@@ -28,37 +28,60 @@ from cnnlab.report import RUN_FILES, load_run, write_figures, write_report
 VAL_ACC, TEST_ACC = 0.6234, 0.6180  # shown as "62.34 %" and "61.80 %"
 
 
-def make_run(root: Path, name: str = "run-1", *, class_names=CLASSES, omit=(),
-             model: str = "three_layer_convnet") -> Path:
+def make_run(
+    root: Path,
+    name: str = "run-1",
+    *,
+    class_names=CLASSES,
+    omit=(),
+    model: str = "three_layer_convnet",
+) -> Path:
     """A run folder as ``cnnlab train`` writes it (contract in the common brief), from the
     bundled CIFAR-10 sample images and made-up training numbers."""
     rng = np.random.default_rng(1)
     run = root / name
     run.mkdir(parents=True)
     k, epochs, iters = len(class_names), 4, 160
-    config = {"model": {"name": model, "kwargs": {"num_filters": 32, "filter_size": 7}},
-              "data": "cifar10 sample", "seed": 0,
-              "train": {"epochs": epochs, "batch_size": 50, "update_rule": "adam",
-                        "lr": 1e-3, "lr_decay": 0.95}}
+    config = {
+        "model": {"name": model, "kwargs": {"num_filters": 32, "filter_size": 7}},
+        "data": "cifar10 sample",
+        "seed": 0,
+        "train": {
+            "epochs": epochs,
+            "batch_size": 50,
+            "update_rule": "adam",
+            "lr": 1e-3,
+            "lr_decay": 0.95,
+        },
+    }
     loss = 2.3 * np.exp(-np.arange(iters) / 80) + 0.6 + 0.15 * rng.standard_normal(iters)
-    history = {"loss_history": loss.tolist(),
-               "train_acc_history": [0.31, 0.45, 0.58, 0.66],
-               "val_acc_history": [0.30, 0.44, 0.61, VAL_ACC],
-               "lr_history": [1e-3 * 0.95**e for e in range(epochs)]}
+    history = {
+        "loss_history": loss.tolist(),
+        "train_acc_history": [0.31, 0.45, 0.58, 0.66],
+        "val_acc_history": [0.30, 0.44, 0.61, VAL_ACC],
+        "lr_history": [1e-3 * 0.95**e for e in range(epochs)],
+    }
     y_true = np.repeat(np.arange(k), 100)
     y_pred = np.where(rng.random(y_true.size) < 0.62, y_true, rng.integers(0, k, y_true.size))
     confusion = np.zeros((k, k), dtype=int)
     np.add.at(confusion, (y_true, y_pred), 1)
-    results = {"val_acc": VAL_ACC, "test_acc": TEST_ACC, "class_names": list(class_names),
-               "per_class_acc": (np.diag(confusion) / confusion.sum(1)).tolist(),
-               "confusion": confusion.tolist(), "wall_time_s": 754.2}
-    summary = ("Layer (type)         Output shape      Param #\n"
-               "conv (Conv2d)        (N, 32, 32, 32)     4,736\n"
-               "relu (ReLU)          (N, 32, 32, 32)         0\n"
-               "pool (MaxPool2d)     (N, 32, 16, 16)         0\n"
-               "fc1 (Linear)         (N, 100)          819,300\n"
-               "fc2 (Linear)         (N, 10)             1,010\n"
-               "Total params: 825,046\n")
+    results = {
+        "val_acc": VAL_ACC,
+        "test_acc": TEST_ACC,
+        "class_names": list(class_names),
+        "per_class_acc": (np.diag(confusion) / confusion.sum(1)).tolist(),
+        "confusion": confusion.tolist(),
+        "wall_time_s": 754.2,
+    }
+    summary = (
+        "Layer (type)         Output shape      Param #\n"
+        "conv (Conv2d)        (N, 32, 32, 32)     4,736\n"
+        "relu (ReLU)          (N, 32, 32, 32)         0\n"
+        "pool (MaxPool2d)     (N, 32, 16, 16)         0\n"
+        "fc1 (Linear)         (N, 100)          819,300\n"
+        "fc2 (Linear)         (N, 10)             1,010\n"
+        "Total params: 825,046\n"
+    )
     _, _, x_test, y_test = load_sample()
     logits = rng.standard_normal((25, k)) * 2
     logits[np.arange(25), y_test[:25] % k] += 2.5
@@ -66,17 +89,28 @@ def make_run(root: Path, name: str = "run-1", *, class_names=CLASSES, omit=(),
     files = {
         "config.json": lambda p: p.write_text(json.dumps(config)),
         "history.json": lambda p: p.write_text(json.dumps(history)),
-        "metrics.csv": lambda p: p.write_text("epoch,loss,train_acc,val_acc,lr,seconds\n" + "".join(
-            f"{e + 1},{loss[(e + 1) * 40 - 1]:.4f},{history['train_acc_history'][e]},"
-            f"{history['val_acc_history'][e]},{history['lr_history'][e]:.6g},188.55\n"
-            for e in range(epochs))),
+        "metrics.csv": lambda p: p.write_text(
+            "epoch,loss,train_acc,val_acc,lr,seconds\n"
+            + "".join(
+                f"{e + 1},{loss[(e + 1) * 40 - 1]:.4f},{history['train_acc_history'][e]},"
+                f"{history['val_acc_history'][e]},{history['lr_history'][e]:.6g},188.55\n"
+                for e in range(epochs)
+            )
+        ),
         "results.json": lambda p: p.write_text(json.dumps(results)),
         "summary.txt": lambda p: p.write_text(summary),
         "checkpoint.npz": lambda p: save_checkpoint(
-            p, {"conv.weight": smooth_filters(rng), "conv.bias": np.zeros(32),
-                "fc1.weight": rng.standard_normal((8192, 100))[:64]}, {"epoch": epochs}),
-        "samples.npz": lambda p: np.savez(p, images=x_test[:25], y_true=y_test[:25] % k,
-                                          y_pred=probs.argmax(1), probs=probs),
+            p,
+            {
+                "conv.weight": smooth_filters(rng),
+                "conv.bias": np.zeros(32),
+                "fc1.weight": rng.standard_normal((8192, 100))[:64],
+            },
+            {"epoch": epochs},
+        ),
+        "samples.npz": lambda p: np.savez(
+            p, images=x_test[:25], y_true=y_test[:25] % k, y_pred=probs.argmax(1), probs=probs
+        ),
     }
     for file, write in files.items():
         if file not in omit:
@@ -116,16 +150,24 @@ def test_report_is_self_contained_and_has_the_key_numbers(run_dir: Path) -> None
     assert not re.search(r'(src|href)\s*=\s*["\']?\s*(https?:)?//', page, re.I)
     assert not re.search(r"<(script|link|iframe|object|embed)\b", page, re.I)
     assert "@import" not in page and "url(" not in page
-    for text in ("62.34 %", "61.80 %", "12m 34s", "three_layer_convnet", "Total params:",
-                 "update_rule", "adam", "airplane", "truck"):
+    for text in (
+        "62.34 %",
+        "61.80 %",
+        "12m 34s",
+        "three_layer_convnet",
+        "Total params:",
+        "update_rule",
+        "adam",
+        "airplane",
+        "truck",
+    ):
         assert text in page, text
 
 
 def test_report_escapes_strings_from_the_run(tmp_path: Path) -> None:
     evil = "<script>alert('x')</script>"
     names = [f"cls{k}&<b>" for k in range(9)] + [evil]
-    run = make_run(tmp_path, name="a<b>&c", class_names=names, model=evil,
-                   omit=("samples.npz",))
+    run = make_run(tmp_path, name="a<b>&c", class_names=names, model=evil, omit=("samples.npz",))
     page = write_report(run).read_text(encoding="utf-8")
     assert "<script" not in page and "&<b>" not in page and "a<b>" not in page
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
@@ -160,8 +202,11 @@ def test_best_epoch_counts_the_check_before_training(tmp_path: Path) -> None:
     history["val_acc_history"] = [0.05, 0.30, 0.44, 0.71, 0.62]
     (run / "history.json").write_text(json.dumps(history))
     page = write_report(run).read_text(encoding="utf-8")
-    assert re.search(r"Best val accuracy</div><div class=\"value\">71.00 %</div>"
-                     r"<div class=\"detail\">epoch 3</div>", page)
+    assert re.search(
+        r"Best val accuracy</div><div class=\"value\">71.00 %</div>"
+        r"<div class=\"detail\">epoch 3</div>",
+        page,
+    )
 
 
 def test_malformed_class_results_are_notes(tmp_path: Path) -> None:
@@ -190,8 +235,9 @@ def test_malformed_history_series_are_notes(tmp_path: Path) -> None:
 
 def test_checkpoint_without_rgb_filters_is_a_note(tmp_path: Path) -> None:
     run = make_run(tmp_path, omit=("checkpoint.npz",))
-    save_checkpoint(run / "checkpoint.npz", {"optim/w/m": np.ones((4, 3, 3, 3)),
-                                             "w": np.ones((4, 5, 3, 3))}, {})
+    save_checkpoint(
+        run / "checkpoint.npz", {"optim/w/m": np.ones((4, 3, 3, 3)), "w": np.ones((4, 5, 3, 3))}, {}
+    )
     assert load_run(run).filters is None
     page = write_report(run).read_text(encoding="utf-8")
     assert "checkpoint.npz: no 4-D weight array with 1 or 3 input channels" in page
@@ -219,8 +265,15 @@ def test_not_a_run_folder(tmp_path: Path) -> None:
 def test_write_figures(run_dir: Path) -> None:
     paths = write_figures(run_dir)
     assert sorted(p.name for p in paths) == sorted(
-        ["curves.png", "confusion.png", "per_class.png", "filters.png", "predictions.png",
-         "confusion_images.png"])
+        [
+            "curves.png",
+            "confusion.png",
+            "per_class.png",
+            "filters.png",
+            "predictions.png",
+            "confusion_images.png",
+        ]
+    )
     for path in paths:
         assert path.parent == run_dir / "figures"
         with Image.open(path) as image:
@@ -242,10 +295,18 @@ def test_cli_commands(run_dir: Path, capsys: pytest.CaptureFixture[str]) -> None
 
 
 # --- the page in a real browser --------------------------------------------------------------
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                  "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-                  "--hide-scrollbars"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+]
 
 
 def find_chromium() -> str:
@@ -253,8 +314,10 @@ def find_chromium() -> str:
         found = shutil.which(name)
         if found:
             return found
-    pytest.fail("chromium is not installed (Debian: apt-get install -y chromium); the report's "
-                "browser test needs it")
+    pytest.fail(
+        "chromium is not installed (Debian: apt-get install -y chromium); the report's "
+        "browser test needs it"
+    )
 
 
 class DevTools:
@@ -265,8 +328,7 @@ class DevTools:
         to_browser_r, self._to_browser = os.pipe()
         self._from_browser, from_browser_w = os.pipe()
         # copies numbered 10 or more, so that moving them onto fds 3 and 4 clobbers nothing
-        ends = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in (to_browser_r,
-                                                                      from_browser_w)]
+        ends = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in (to_browser_r, from_browser_w)]
         os.close(to_browser_r)
         os.close(from_browser_w)
         self.events: list[dict] = []
@@ -278,15 +340,28 @@ class DevTools:
             os.dup2(ends[1], 4)
 
         self.process = subprocess.Popen(
-            [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--remote-debugging-pipe",
-             "about:blank"],
-            close_fds=False, preexec_fn=child_fds,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                binary,
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={profile}",
+                "--remote-debugging-pipe",
+                "about:blank",
+            ],
+            close_fds=False,
+            preexec_fn=child_fds,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         for fd in ends:
             os.close(fd)
 
-    def send(self, method: str, params: dict | None = None, session: str | None = None,
-             timeout: float = 20.0) -> dict:
+    def send(
+        self,
+        method: str,
+        params: dict | None = None,
+        session: str | None = None,
+        timeout: float = 20.0,
+    ) -> dict:
         self._next_id += 1
         message = {"id": self._next_id, "method": method, "params": params or {}}
         if session:
@@ -314,8 +389,9 @@ class DevTools:
 
     def _read(self, deadline: float) -> dict:
         while b"\0" not in self._buffer:
-            ready, _, _ = select.select([self._from_browser], [], [],
-                                        max(0.0, deadline - time.monotonic()))
+            ready, _, _ = select.select(
+                [self._from_browser], [], [], max(0.0, deadline - time.monotonic())
+            )
             if not ready:
                 raise TimeoutError("no reply from chromium")
             chunk = os.read(self._from_browser, 1 << 20)
@@ -335,9 +411,11 @@ class DevTools:
 def is_error(event: dict) -> bool:
     """A console error, a logged error (failed load, blocked request, CSP) or an exception."""
     method, params = event.get("method"), event.get("params", {})
-    return (method == "Runtime.exceptionThrown"
-            or (method == "Runtime.consoleAPICalled" and params.get("type") == "error")
-            or (method == "Log.entryAdded" and params["entry"].get("level") == "error"))
+    return (
+        method == "Runtime.exceptionThrown"
+        or (method == "Runtime.consoleAPICalled" and params.get("type") == "error")
+        or (method == "Log.entryAdded" and params["entry"].get("level") == "error")
+    )
 
 
 def open_in_chromium(page: Path, screenshot: Path, width: int = 1280) -> dict:
@@ -347,26 +425,47 @@ def open_in_chromium(page: Path, screenshot: Path, width: int = 1280) -> dict:
         tools = DevTools(find_chromium(), profile)
         try:
             target = tools.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-            session = tools.send("Target.attachToTarget",
-                                 {"targetId": target, "flatten": True})["sessionId"]
+            session = tools.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
+                "sessionId"
+            ]
             for domain in ("Page", "Runtime", "Log"):
                 tools.send(f"{domain}.enable", session=session)
-            tools.send("Emulation.setDeviceMetricsOverride", {
-                "width": width, "height": 900, "deviceScaleFactor": 1, "mobile": False},
-                session=session)
+            tools.send(
+                "Emulation.setDeviceMetricsOverride",
+                {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+                session=session,
+            )
             tools.send("Page.navigate", {"url": page.resolve().as_uri()}, session=session)
             tools.wait_for("Page.loadEventFired")
-            check = tools.send("Runtime.evaluate", {"returnByValue": True, "expression": """
+            check = tools.send(
+                "Runtime.evaluate",
+                {
+                    "returnByValue": True,
+                    "expression": """
                 JSON.stringify({images: [...document.images].map(i => ({
                     complete: i.complete, width: i.naturalWidth, alt: i.alt,
                     src: i.src.slice(0, 22)})),
                   height: document.documentElement.scrollHeight,
-                  title: document.title})"""}, session=session)
+                  title: document.title})""",
+                },
+                session=session,
+            )
             report = json.loads(check["result"]["value"])
-            shot = tools.send("Page.captureScreenshot", {
-                "format": "png", "captureBeyondViewport": True,
-                "clip": {"x": 0, "y": 0, "width": width, "height": report["height"],
-                         "scale": 1}}, session=session)
+            shot = tools.send(
+                "Page.captureScreenshot",
+                {
+                    "format": "png",
+                    "captureBeyondViewport": True,
+                    "clip": {
+                        "x": 0,
+                        "y": 0,
+                        "width": width,
+                        "height": report["height"],
+                        "scale": 1,
+                    },
+                },
+                session=session,
+            )
             screenshot.write_bytes(base64.b64decode(shot["data"]))
         finally:
             tools.close()

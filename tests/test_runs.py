@@ -24,13 +24,23 @@ def _replace_fails(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_write_json_round_trip_with_numpy_values(tmp_path):
-    obj = {"acc": np.float64(0.25), "n": np.int64(7), "arr": np.arange(3), "path": tmp_path,
-           "nested": {"names": ["a", "b"], "none": None}}
+    obj = {
+        "acc": np.float64(0.25),
+        "n": np.int64(7),
+        "arr": np.arange(3),
+        "path": tmp_path,
+        "nested": {"names": ["a", "b"], "none": None},
+    }
     path = runs.write_json(tmp_path / "sub" / "x.json", obj)
     assert path == tmp_path / "sub" / "x.json"
     back = runs.read_json(path)
-    assert back == {"acc": 0.25, "n": 7, "arr": [0, 1, 2], "path": str(tmp_path),
-                    "nested": {"names": ["a", "b"], "none": None}}
+    assert back == {
+        "acc": 0.25,
+        "n": 7,
+        "arr": [0, 1, 2],
+        "path": str(tmp_path),
+        "nested": {"names": ["a", "b"], "none": None},
+    }
     assert json.loads(path.read_text()) == back
 
 
@@ -69,8 +79,15 @@ def test_read_json_errors_name_the_file(tmp_path):
 
 def test_write_metrics_header_rows_and_extra_keys(tmp_path):
     rows = [
-        {"epoch": 1, "loss": 2.5, "train_acc": 0.1, "val_acc": 0.2, "lr": 1e-3, "seconds": 1.5,
-         "extra": "ignored"},
+        {
+            "epoch": 1,
+            "loss": 2.5,
+            "train_acc": 0.1,
+            "val_acc": 0.2,
+            "lr": 1e-3,
+            "seconds": 1.5,
+            "extra": "ignored",
+        },
         {"epoch": 2, "loss": 1.25, "train_acc": 0.3, "val_acc": 0.4, "lr": 5e-4, "seconds": 2.0},
     ]
     path = runs.write_metrics(tmp_path / "metrics.csv", rows)
@@ -91,20 +108,27 @@ def test_write_metrics_with_no_rows_is_just_the_header(tmp_path):
 
 
 def _model_file(tmp_path, rng):
-    state = {"W1": rng.standard_normal((4, 3, 3, 3)).astype(np.float32),
-             "bn.running_mean": rng.standard_normal(4)}
+    state = {
+        "W1": rng.standard_normal((4, 3, 3, 3)).astype(np.float32),
+        "bn.running_mean": rng.standard_normal(4),
+    }
     prep = {"mean": rng.standard_normal((3, 1, 1)), "std": np.full((3, 1, 1), 2.0)}
-    path = runs.save_model(tmp_path / "model.npz", state, "three_layer", {"hidden_dim": 7},
-                           (3, 8, 8), prep, ["a", "b"])
+    path = runs.save_model(
+        tmp_path / "model.npz", state, "three_layer", {"hidden_dim": 7}, (3, 8, 8), prep, ["a", "b"]
+    )
     return path, state, prep
 
 
 def test_save_model_load_model_file_round_trip(tmp_path, rng):
     path, state, prep = _model_file(tmp_path, rng)
     meta, state_back, prep_back = runs.load_model_file(path)
-    assert meta == {"format": runs.MODEL_FORMAT, "model": "three_layer",
-                    "model_kwargs": {"hidden_dim": 7}, "input_shape": [3, 8, 8],
-                    "class_names": ["a", "b"]}
+    assert meta == {
+        "format": runs.MODEL_FORMAT,
+        "model": "three_layer",
+        "model_kwargs": {"hidden_dim": 7},
+        "input_shape": [3, 8, 8],
+        "class_names": ["a", "b"],
+    }
     for saved, loaded in ((state, state_back), (prep, prep_back)):
         assert set(loaded) == set(saved)
         for key, value in saved.items():
@@ -113,8 +137,9 @@ def test_save_model_load_model_file_round_trip(tmp_path, rng):
 
 
 def test_solver_checkpoint_is_not_a_model_file(tmp_path):
-    ckpt = save_checkpoint(tmp_path / "checkpoint.npz", {"model/W1": np.zeros(2)},
-                           {"format": "cnnlab.solver/1"})
+    ckpt = save_checkpoint(
+        tmp_path / "checkpoint.npz", {"model/W1": np.zeros(2)}, {"format": "cnnlab.solver/1"}
+    )
     with pytest.raises(ValueError, match=r"not a cnnlab model file \(format 'cnnlab.solver/1'"):
         runs.load_model_file(ckpt)
 

@@ -42,8 +42,9 @@ def test_gradient_matches_central_differences(problem):
     data, weights = problem
     theta = pack(weights)
     _, grad = flat_cost(theta, data, PARAMS)
-    num = eval_numerical_gradient(lambda t: flat_cost(t, data, PARAMS)[0], theta,
-                                  verbose=False, h=1e-5)
+    num = eval_numerical_gradient(
+        lambda t: flat_cost(t, data, PARAMS)[0], theta, verbose=False, h=1e-5
+    )
     assert norm_rel_error(grad, num) < 1e-8
     # entry by entry too, on the entries that are not tiny
     big = np.abs(num) > 1e-3
@@ -60,8 +61,11 @@ def torch_cost(weights, data, params):
     o = torch.sigmoid(h @ W2 + b2)
     r = h.mean(dim=0)
     kl = rho * torch.log(rho / r) + (1 - rho) * torch.log((1 - rho) / (1 - r))
-    J = (((d - o) ** 2).sum() / (2 * d.shape[0]) + lam / 2 * ((W1**2).sum() + (W2**2).sum())
-         + beta * kl.sum())
+    J = (
+        ((d - o) ** 2).sum() / (2 * d.shape[0])
+        + lam / 2 * ((W1**2).sum() + (W2**2).sum())
+        + beta * kl.sum()
+    )
     J.backward()
     return J.item(), [w.grad.numpy() for w in (W1, W2, b1, b2)]
 
@@ -157,15 +161,15 @@ def test_init_weights_range_and_seed():
     assert not np.array_equal(W1, init_weights(30, 10, seed=2)[0])
 
 
-@pytest.mark.parametrize(("optimizer", "iters", "lr"),
-                         [("lbfgs", 30, None), ("gd", 60, 0.35), ("adam", 60, 1e-2)])
+@pytest.mark.parametrize(
+    ("optimizer", "iters", "lr"), [("lbfgs", 30, None), ("gd", 60, 0.35), ("adam", 60, 1e-2)]
+)
 def test_training_lowers_the_cost(rng, optimizer, iters, lr):
     data = rng.uniform(0.1, 0.9, (200, 25))
     model = SparseAutoencoder(25, 8, lam=1e-4, beta=0.5, rho=0.1, seed=0)
     before = model.cost(data)
     seen = []
-    model.fit(data, optimizer=optimizer, iters=iters, lr=lr,
-              callback=lambda it, c: seen.append(it))
+    model.fit(data, optimizer=optimizer, iters=iters, lr=lr, callback=lambda it, c: seen.append(it))
     after = model.cost(data)
     assert after < 0.8 * before
     h = model.cost_history
@@ -176,8 +180,9 @@ def test_training_lowers_the_cost(rng, optimizer, iters, lr):
 
 def test_lbfgs_runs_scipys_blas_on_one_thread_and_the_cost_on_all(rng):
     def blas_threads():
-        return sorted({lib["num_threads"] for lib in threadpool_info()
-                       if lib["user_api"] == "blas"})
+        return sorted(
+            {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+        )
 
     data = rng.uniform(0.1, 0.9, (50, 16))
     model = SparseAutoencoder(16, 4, seed=0)
@@ -188,8 +193,9 @@ def test_lbfgs_runs_scipys_blas_on_one_thread_and_the_cost_on_all(rng):
         return flat_cost(theta, data, model.params)
 
     with threadpool_limits(2, user_api="blas"):
-        train_lbfgs(cost, model.theta, 5,
-                    callback=lambda it, c: seen_between.append(blas_threads()))
+        train_lbfgs(
+            cost, model.theta, 5, callback=lambda it, c: seen_between.append(blas_threads())
+        )
         after = blas_threads()
     assert seen_in_cost and all(t == [2] for t in seen_in_cost)
     assert seen_between and all(t == [1] for t in seen_between)
@@ -198,8 +204,12 @@ def test_lbfgs_runs_scipys_blas_on_one_thread_and_the_cost_on_all(rng):
 
 def test_minibatch_adam_is_seeded_and_lowers_the_cost(rng):
     data = rng.uniform(0.1, 0.9, (120, 16))
-    runs = [SparseAutoencoder(16, 5, beta=0.3, rho=0.1, seed=3).fit(
-        data, optimizer="adam", iters=15, lr=1e-2, batch_size=32) for _ in range(2)]
+    runs = [
+        SparseAutoencoder(16, 5, beta=0.3, rho=0.1, seed=3).fit(
+            data, optimizer="adam", iters=15, lr=1e-2, batch_size=32
+        )
+        for _ in range(2)
+    ]
     np.testing.assert_array_equal(runs[0].theta, runs[1].theta)
     assert runs[0].cost_history[-1] < 0.8 * runs[0].cost_history[0]
     assert runs[0].fit_info["function_evaluations"] == 1 + 15 * (4 + 1)
@@ -225,7 +235,7 @@ def test_encode_decode_and_save_load_round_trip(tmp_path, rng):
 def test_hidden_filters_are_the_input_weights_as_square_images():
     model = SparseAutoencoder(12, 3, seed=0)
     with pytest.raises(ValueError, match=r"hidden_filters: Lin = 12 .*not a square"):
-        model.hidden_filters
+        _ = model.hidden_filters
     model = SparseAutoencoder(16, 3, seed=0)
     f = model.hidden_filters
     assert f.shape == (3, 4, 4)

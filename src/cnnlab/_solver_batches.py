@@ -25,7 +25,7 @@ def batch_indices(order: np.ndarray, index_in_epoch: int, batch_size: int) -> np
     the whole set.
     """
     start = index_in_epoch * batch_size
-    return order[start:start + batch_size]
+    return order[start : start + batch_size]
 
 
 def predict(model: Any, X: np.ndarray, batch_size: int = 100) -> np.ndarray:
@@ -34,13 +34,20 @@ def predict(model: Any, X: np.ndarray, batch_size: int = 100) -> np.ndarray:
         raise ValueError(f"predict: batch_size must be >= 1, got {batch_size}")
     if len(X) == 0:
         return np.zeros(0, dtype=np.int64)
-    chunks = [np.argmax(model.loss(X[i:i + batch_size]), axis=1)
-              for i in range(0, len(X), batch_size)]
+    chunks = [
+        np.argmax(model.loss(X[i : i + batch_size]), axis=1) for i in range(0, len(X), batch_size)
+    ]
     return np.concatenate(chunks)
 
 
-def accuracy(model: Any, X: np.ndarray, y: np.ndarray, rng: np.random.Generator,
-             num_samples: int | None = None, batch_size: int = 100) -> float:
+def accuracy(
+    model: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    rng: np.random.Generator,
+    num_samples: int | None = None,
+    batch_size: int = 100,
+) -> float:
     """Fraction of the samples of (X (N, ...), y (N,)) that the model classifies correctly.
 
     With ``num_samples`` < N, a random subset of that size (drawn from ``rng`` without

@@ -58,8 +58,14 @@ class BarProgress(Progress):
 
     def start_epoch(self, epoch: int, done: int, total: int) -> None:
         self.close()
-        self.bar = tqdm(total=total, initial=done, file=sys.stdout, leave=True,
-                        desc=f"epoch {epoch + 1}/{self.num_epochs}", dynamic_ncols=True)
+        self.bar = tqdm(
+            total=total,
+            initial=done,
+            file=sys.stdout,
+            leave=True,
+            desc=f"epoch {epoch + 1}/{self.num_epochs}",
+            dynamic_ncols=True,
+        )
 
     def step(self, t: int, loss: float, lr: float | None) -> None:
         if self.bar is not None:
@@ -80,8 +86,9 @@ class BarProgress(Progress):
             self.bar = None
 
 
-def make_progress(verbose: bool, bar: bool | None, num_epochs: int, num_iterations: int,
-                  print_every: int) -> Progress:
+def make_progress(
+    verbose: bool, bar: bool | None, num_epochs: int, num_iterations: int, print_every: int
+) -> Progress:
     """The reporter to use: none if not verbose; a bar if ``bar`` (default: stdout is a
     terminal); else plain lines."""
     if not verbose:

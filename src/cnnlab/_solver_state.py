@@ -37,13 +37,17 @@ def set_model_state(model: Any, state: dict[str, np.ndarray]) -> None:
         model.load_state_dict(state)
         return
     if set(state) != set(model.params):
-        raise ValueError(f"Solver: checkpoint parameters {sorted(state)} do not match the "
-                         f"model's {sorted(model.params)}")
+        raise ValueError(
+            f"Solver: checkpoint parameters {sorted(state)} do not match the "
+            f"model's {sorted(model.params)}"
+        )
     for name, value in state.items():
         target = model.params[name]
         if target.shape != value.shape:
-            raise ValueError(f"Solver: checkpoint parameter {name!r} has shape {value.shape} "
-                             f"but the model's has shape {target.shape}")
+            raise ValueError(
+                f"Solver: checkpoint parameter {name!r} has shape {value.shape} "
+                f"but the model's has shape {target.shape}"
+            )
         target[...] = value
 
 
@@ -52,8 +56,9 @@ def _json_scalar(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def pack_optim_configs(configs: dict[str, dict[str, Any]]
-                       ) -> tuple[dict[str, np.ndarray], dict[str, dict[str, Any]]]:
+def pack_optim_configs(
+    configs: dict[str, dict[str, Any]],
+) -> tuple[dict[str, np.ndarray], dict[str, dict[str, Any]]]:
     """Split per-parameter optimiser configs into arrays (``optim/<param>/<key>``) and the
     JSON-able rest ({param: {key: scalar}})."""
     arrays: dict[str, np.ndarray] = {}
@@ -68,13 +73,14 @@ def pack_optim_configs(configs: dict[str, dict[str, Any]]
     return arrays, scalars
 
 
-def unpack_optim_configs(arrays: dict[str, np.ndarray],
-                         scalars: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def unpack_optim_configs(
+    arrays: dict[str, np.ndarray], scalars: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
     """Inverse of :func:`pack_optim_configs`."""
     configs = {param: dict(values) for param, values in scalars.items()}
     for name, value in arrays.items():
         if name.startswith(OPTIM):
-            param, key = name[len(OPTIM):].rsplit("/", 1)
+            param, key = name[len(OPTIM) :].rsplit("/", 1)
             configs[param][key] = value
     return configs
 
@@ -86,5 +92,4 @@ def with_prefix(prefix: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndar
 
 def strip_prefix(prefix: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The entries whose name starts with ``prefix``, with the prefix removed."""
-    return {name[len(prefix):]: value for name, value in arrays.items()
-            if name.startswith(prefix)}
+    return {name[len(prefix) :]: value for name, value in arrays.items() if name.startswith(prefix)}

@@ -28,8 +28,9 @@ class CheckpointError(ValueError):
     """A checkpoint file exists but cannot be read (truncated, not an npz, bad header)."""
 
 
-def save_checkpoint(path: str | os.PathLike[str], arrays: dict[str, np.ndarray],
-                    meta: dict[str, Any]) -> Path:
+def save_checkpoint(
+    path: str | os.PathLike[str], arrays: dict[str, np.ndarray], meta: dict[str, Any]
+) -> Path:
     """Write ``arrays`` and the JSON-serialisable ``meta`` to ``path`` atomically.
 
     - arrays: name -> ndarray of any shape and a non-object dtype; names must not be
@@ -44,8 +45,10 @@ def save_checkpoint(path: str | os.PathLike[str], arrays: dict[str, np.ndarray],
         raise ValueError(f"save_checkpoint: the array name {META_KEY!r} is reserved")
     for name, value in arrays.items():
         if np.asarray(value).dtype.hasobject:
-            raise ValueError(f"save_checkpoint: array {name!r} has object dtype; only plain "
-                             "numeric arrays can be stored without pickle")
+            raise ValueError(
+                f"save_checkpoint: array {name!r} has object dtype; only plain "
+                "numeric arrays can be stored without pickle"
+            )
     try:
         header = json.dumps(meta, allow_nan=False).encode("utf-8")
     except (TypeError, ValueError) as err:
@@ -74,8 +77,10 @@ def load_checkpoint(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray]
         with np.load(path, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as err:
-        raise CheckpointError(f"load_checkpoint: {path} is not a readable .npz checkpoint "
-                              f"({type(err).__name__}: {err})") from err
+        raise CheckpointError(
+            f"load_checkpoint: {path} is not a readable .npz checkpoint "
+            f"({type(err).__name__}: {err})"
+        ) from err
     if META_KEY not in arrays:
         raise CheckpointError(f"load_checkpoint: {path} has no {META_KEY!r} header entry")
     try:

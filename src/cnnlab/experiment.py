@@ -35,17 +35,29 @@ from cnnlab.viz.confusion import confusion_matrix, per_class_accuracy
 # Per-model training defaults: the seeds' settings where a seed trains that model.
 MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
     # seed 001 section 9: hidden 500, reg 1e-3, adam 1e-3, batch 50, raw pixels - mean image
-    "three_layer": {"model_kwargs": {"hidden_dim": 500, "weight_scale": 1e-3},
-                    "weight_decay": 1e-3, "optimizer": "adam", "lr": 1e-3, "batch_size": 50,
-                    "preprocess": "mean_image"},
+    "three_layer": {
+        "model_kwargs": {"hidden_dim": 500, "weight_scale": 1e-3},
+        "weight_decay": 1e-3,
+        "optimizer": "adam",
+        "lr": 1e-3,
+        "batch_size": 50,
+        "preprocess": "mean_image",
+    },
     # seed 000/002 TensorFlow notebook: Nesterov momentum 0.9, lr 3e-3, batch 64
     "tf_three_layer": {"optimizer": "nesterov", "lr": 3e-3, "batch_size": 64},
     "fc": {"model_kwargs": {"hidden_dims": [100, 100]}, "batch_size": 100},
     # seed 003: Adam
     "mini_alexnet": {"optimizer": "adam", "lr": 1e-3, "batch_size": 128},
     # the 10-epoch CIFAR-10 recipe of benchmarks/RESULTS.md (84 % validation)
-    "resnet": {"model_kwargs": {"widths": [32, 64, 128]}, "optimizer": "nesterov", "lr": 0.1,
-               "batch_size": 128, "weight_decay": 5e-4, "schedule": "onecycle", "augment": True},
+    "resnet": {
+        "model_kwargs": {"widths": [32, 64, 128]},
+        "optimizer": "nesterov",
+        "lr": 0.1,
+        "batch_size": 128,
+        "weight_decay": 5e-4,
+        "schedule": "onecycle",
+        "augment": True,
+    },
     "allconv": {"optimizer": "adam", "lr": 1e-3, "batch_size": 128},
     "mnist": {"optimizer": "adam", "lr": 1e-3, "batch_size": 64, "data": "mnist"},
 }
@@ -87,9 +99,16 @@ class TrainConfig:
         """A copy with every ``None`` replaced by the model's or the generic default."""
         if self.model not in models.MODELS:
             raise ValueError(f"unknown model {self.model!r}; available: {models.available()}")
-        generic = {"data": "cifar10", "batch_size": 100, "optimizer": "adam", "lr": 1e-3,
-                   "weight_decay": 0.0, "schedule": "constant", "augment": False,
-                   "preprocess": "channel"}
+        generic = {
+            "data": "cifar10",
+            "batch_size": 100,
+            "optimizer": "adam",
+            "lr": 1e-3,
+            "weight_decay": 0.0,
+            "schedule": "constant",
+            "augment": False,
+            "preprocess": "channel",
+        }
         per_model = MODEL_DEFAULTS.get(self.model, {})
         values = dataclasses.asdict(self)
         for key, default in generic.items():
@@ -142,8 +161,11 @@ def load_data(cfg: TrainConfig) -> Dataset:
     if cfg.data == "mnist":
         X, y = load_mnist()
         parts = split_mnist(X[:, None], y, (0.8, 0.1, 0.1), seed=cfg.seed)
-        return Dataset(*parts, class_names=tuple(str(d) for d in range(10)),
-                       source="MNIST t10k split 8000/1000/1000")
+        return Dataset(
+            *parts,
+            class_names=tuple(str(d) for d in range(10)),
+            source="MNIST t10k split 8000/1000/1000",
+        )
     source = None if cfg.data == "cifar10" else cfg.data
     if source not in (None, "sample") and not Path(source).expanduser().exists():
         raise FileNotFoundError(
@@ -156,8 +178,10 @@ def load_data(cfg: TrainConfig) -> Dataset:
     num_val = min(cfg.num_val, X_tr.shape[0] // 10)
     num_train = X_tr.shape[0] - num_val if cfg.num_train is None else cfg.num_train
     if num_train + num_val > X_tr.shape[0]:
-        raise ValueError(f"asked for {num_train} training + {num_val} validation images; the "
-                         f"data has {X_tr.shape[0]} training images")
+        raise ValueError(
+            f"asked for {num_train} training + {num_val} validation images; the "
+            f"data has {X_tr.shape[0]} training images"
+        )
     num_test = X_te.shape[0] if cfg.num_test is None else min(cfg.num_test, X_te.shape[0])
     nchw = [np.ascontiguousarray(a.transpose(0, 3, 1, 2)) for a in (X_tr, X_te)]
     return Dataset(
@@ -178,8 +202,10 @@ def fit_preprocess(X_train: np.ndarray, kind: str) -> dict[str, np.ndarray]:
     X = X_train.astype(np.float64)
     if kind == "mean_image":
         return {"mean": X.mean(axis=0), "std": np.ones((1, 1, 1))}
-    return {"mean": X.mean(axis=(0, 2, 3))[:, None, None],
-            "std": X.std(axis=(0, 2, 3))[:, None, None]}
+    return {
+        "mean": X.mean(axis=(0, 2, 3))[:, None, None],
+        "std": X.std(axis=(0, 2, 3))[:, None, None],
+    }
 
 
 def apply_preprocess(X: np.ndarray, prep: dict[str, np.ndarray], dtype: Any) -> np.ndarray:
@@ -191,8 +217,9 @@ def apply_preprocess(X: np.ndarray, prep: dict[str, np.ndarray], dtype: Any) -> 
 
 def make_solver_options(cfg: TrainConfig) -> dict[str, Any]:
     """The Solver's update rule, optimiser config and schedule for ``cfg``."""
-    rule = {"momentum": "sgd_momentum", "nesterov": "sgd_momentum"}.get(cfg.optimizer,
-                                                                         cfg.optimizer)
+    rule = {"momentum": "sgd_momentum", "nesterov": "sgd_momentum"}.get(
+        cfg.optimizer, cfg.optimizer
+    )
     optim_config: dict[str, Any] = {"learning_rate": cfg.lr}
     if rule == "sgd_momentum":
         optim_config.update(momentum=cfg.momentum, nesterov=cfg.optimizer == "nesterov")
@@ -204,20 +231,31 @@ def make_solver_options(cfg: TrainConfig) -> dict[str, Any]:
         "cosine": lambda: schedules.CosineDecay(total_epochs=cfg.epochs),
         "onecycle": lambda: schedules.OneCycle(total_epochs=cfg.epochs),
     }[cfg.schedule]()
-    return {"update_rule": rule, "optim_config": optim_config, "schedule": schedule,
-            "lr_decay": cfg.lr_decay}
+    return {
+        "update_rule": rule,
+        "optim_config": optim_config,
+        "schedule": schedule,
+        "lr_decay": cfg.lr_decay,
+    }
 
 
-def build_model(name: str, model_kwargs: dict[str, Any], input_shape: tuple[int, ...],
-                num_classes: int, reg: float = 0.0, seed: int = 0) -> Any:
+def build_model(
+    name: str,
+    model_kwargs: dict[str, Any],
+    input_shape: tuple[int, ...],
+    num_classes: int,
+    reg: float = 0.0,
+    seed: int = 0,
+) -> Any:
     """Construct model ``name`` for inputs of ``input_shape`` (C, H, W), float32.
 
     Models taking a flat ``input_dim`` (the fully connected net) get ``C * H * W``.
     """
     default = inspect.signature(models.MODELS[name]).parameters["input_dim"].default
     input_dim = int(np.prod(input_shape)) if isinstance(default, int) else tuple(input_shape)
-    return models.build(name, input_dim=input_dim, num_classes=num_classes, reg=reg,
-                        seed=seed, **model_kwargs)
+    return models.build(
+        name, input_dim=input_dim, num_classes=num_classes, reg=reg, seed=seed, **model_kwargs
+    )
 
 
 @dataclass
@@ -231,8 +269,13 @@ class TrainResult:
     interrupted: str | None
 
 
-def train(cfg: TrainConfig, out: str | os.PathLike[str], resume: bool = False,
-          verbose: bool = True, progress_bar: bool | None = None) -> TrainResult:
+def train(
+    cfg: TrainConfig,
+    out: str | os.PathLike[str],
+    resume: bool = False,
+    verbose: bool = True,
+    progress_bar: bool | None = None,
+) -> TrainResult:
     """Train as ``cfg`` says and write the run folder ``out``.
 
     resume: continue the run in ``out`` from its ``checkpoint.npz`` (its config.json must name
@@ -246,11 +289,14 @@ def train(cfg: TrainConfig, out: str | os.PathLike[str], resume: bool = False,
         _check_resume(run_dir, cfg)
     data = load_data(cfg)
     prep = fit_preprocess(data.X_train, cfg.preprocess)
-    splits = {k: apply_preprocess(getattr(data, k), prep, np.float32)
-              for k in ("X_train", "X_val", "X_test")}
+    splits = {
+        k: apply_preprocess(getattr(data, k), prep, np.float32)
+        for k in ("X_train", "X_val", "X_test")
+    }
     reg = 0.0 if cfg.optimizer == "adamw" else cfg.weight_decay
-    model = build_model(cfg.model, cfg.model_kwargs, data.X_train.shape[1:],
-                        len(data.class_names), reg, cfg.seed)
+    model = build_model(
+        cfg.model, cfg.model_kwargs, data.X_train.shape[1:], len(data.class_names), reg, cfg.seed
+    )
     summary = model.summary()
 
     metrics_rows: list[dict[str, Any]] = []
@@ -280,8 +326,15 @@ def train(cfg: TrainConfig, out: str | os.PathLike[str], resume: bool = False,
     solver.train()
     seconds = time.perf_counter() - start
     runs.write_json(run_dir / "history.json", solver.history)
-    runs.save_model(run_dir / runs.MODEL_FILE, model.state_dict(), cfg.model, cfg.model_kwargs,
-                    data.X_train.shape[1:], prep, data.class_names)
+    runs.save_model(
+        run_dir / runs.MODEL_FILE,
+        model.state_dict(),
+        cfg.model,
+        cfg.model_kwargs,
+        data.X_train.shape[1:],
+        prep,
+        data.class_names,
+    )
     if solver.interrupted:
         return TrainResult(run_dir, solver.best_val_acc, None, seconds, solver.interrupted)
 
@@ -306,7 +359,7 @@ def predict_proba(model: Any, X: np.ndarray, batch_size: int = 200) -> np.ndarra
     """Softmax probabilities (N, K) of a model's scores, computed in batches (test mode)."""
     out = []
     for i in range(0, X.shape[0], batch_size):
-        scores = np.asarray(model.loss(X[i:i + batch_size]), dtype=np.float64)
+        scores = np.asarray(model.loss(X[i : i + batch_size]), dtype=np.float64)
         scores -= scores.max(axis=1, keepdims=True)
         p = np.exp(scores)
         out.append(p / p.sum(axis=1, keepdims=True))
@@ -318,16 +371,20 @@ def evaluate_arrays(model: Any, X: np.ndarray, y: np.ndarray, num_classes: int) 
     probs = predict_proba(model, X)
     pred = probs.argmax(axis=1)
     cm = confusion_matrix(y, pred, num_classes)
-    return {"accuracy": float(np.mean(pred == y)) if y.size else float("nan"),
-            "per_class_acc": per_class_accuracy(cm).tolist(), "confusion": cm.tolist(),
-            "probs": probs}
+    return {
+        "accuracy": float(np.mean(pred == y)) if y.size else float("nan"),
+        "per_class_acc": per_class_accuracy(cm).tolist(),
+        "confusion": cm.tolist(),
+        "probs": probs,
+    }
 
 
 def load_trained(run_or_file: str | os.PathLike[str]) -> tuple[Any, dict[str, Any], dict]:
     """Rebuild a trained model from a run folder or model file: ``(model, meta, preprocess)``."""
     meta, state, prep = runs.load_model_file(runs.model_path(run_or_file))
-    model = build_model(meta["model"], meta["model_kwargs"], tuple(meta["input_shape"]),
-                        len(meta["class_names"]))
+    model = build_model(
+        meta["model"], meta["model_kwargs"], tuple(meta["input_shape"]), len(meta["class_names"])
+    )
     model.load_state_dict(state)
     return model, meta, prep
 
@@ -348,8 +405,9 @@ def evaluate(run_or_file: str | os.PathLike[str], data: str | None = None) -> di
     return result
 
 
-def predict_images(run_or_file: str | os.PathLike[str], images: list[str | os.PathLike[str]],
-                   top: int = 3) -> list[list[tuple[str, float]]]:
+def predict_images(
+    run_or_file: str | os.PathLike[str], images: list[str | os.PathLike[str]], top: int = 3
+) -> list[list[tuple[str, float]]]:
     """Top-``top`` (class, probability) for each image file, resized to the model's input."""
     model, meta, prep = load_trained(run_or_file)
     c, h, w = meta["input_shape"]
@@ -359,15 +417,22 @@ def predict_images(run_or_file: str | os.PathLike[str], images: list[str | os.Pa
     return [[(names[k], float(row[k])) for k in np.argsort(-row)[:top]] for row in probs]
 
 
-def _write_samples(path: Path, X_test: np.ndarray, y_test: np.ndarray, probs: np.ndarray,
-                   count: int = 25) -> None:
+def _write_samples(
+    path: Path, X_test: np.ndarray, y_test: np.ndarray, probs: np.ndarray, count: int = 25
+) -> None:
     """25 test images (NHWC uint8) with true/predicted labels and probabilities."""
     n = min(count, X_test.shape[0])
     images = X_test[:n].transpose(0, 2, 3, 1)
     if images.shape[-1] == 1:
         images = np.repeat(images, 3, axis=-1)
-    save_npz_atomic(path, compressed=True, images=images, y_true=y_test[:n],
-                    y_pred=probs[:n].argmax(axis=1), probs=probs[:n].astype(np.float32))
+    save_npz_atomic(
+        path,
+        compressed=True,
+        images=images,
+        y_true=y_test[:n],
+        y_pred=probs[:n].argmax(axis=1),
+        probs=probs[:n].astype(np.float32),
+    )
 
 
 def _check_resume(run_dir: Path, cfg: TrainConfig) -> None:
@@ -376,14 +441,16 @@ def _check_resume(run_dir: Path, cfg: TrainConfig) -> None:
         raise FileNotFoundError(f"cannot resume: {ckpt} does not exist")
     old = runs.read_json(run_dir / "config.json")
     if old.get("model") != cfg.model:
-        raise ValueError(f"cannot resume: {run_dir} holds a {old.get('model')!r} model, not "
-                         f"{cfg.model!r}")
+        raise ValueError(
+            f"cannot resume: {run_dir} holds a {old.get('model')!r} model, not {cfg.model!r}"
+        )
     if old.get("model_kwargs") != json.loads(json.dumps(cfg.model_kwargs)):  # tuples: lists
-        raise ValueError(f"cannot resume: {run_dir} holds a {cfg.model!r} model built with "
-                         f"{old.get('model_kwargs')}, not {cfg.model_kwargs}")
+        raise ValueError(
+            f"cannot resume: {run_dir} holds a {cfg.model!r} model built with "
+            f"{old.get('model_kwargs')}, not {cfg.model_kwargs}"
+        )
 
 
 def _read_metrics(path: Path) -> list[dict[str, Any]]:
     with open(path, newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
-

@@ -23,8 +23,9 @@ from numpy.lib.stride_tricks import sliding_window_view
 def _as_filters(filters: np.ndarray, func: str) -> np.ndarray:
     f = np.asarray(filters, dtype=np.float64)
     if f.ndim != 3 or f.shape[1] < 2 or f.shape[2] < 2:
-        raise ValueError(f"{func}: expected filters of shape (F, H, W) with H, W >= 2, "
-                         f"got shape {f.shape}")
+        raise ValueError(
+            f"{func}: expected filters of shape (F, H, W) with H, W >= 2, got shape {f.shape}"
+        )
     return f
 
 
@@ -72,6 +73,8 @@ def filter_summary(filters: np.ndarray, threshold: float = 0.5) -> dict[str, flo
     """
     loc = localisation(filters)
     osi = orientation_selectivity(filters)
-    return {"localisation": float(np.median(loc)),
-            "orientation_selectivity": float(np.median(osi)),
-            "localised_oriented": float(np.mean((loc >= threshold) & (osi >= threshold)))}
+    return {
+        "localisation": float(np.median(loc)),
+        "orientation_selectivity": float(np.median(osi)),
+        "localised_oriented": float(np.mean((loc >= threshold) & (osi >= threshold))),
+    }

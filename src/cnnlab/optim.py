@@ -31,22 +31,29 @@ from typing import Any
 
 import numpy as np
 
-UpdateRule = Callable[[np.ndarray, np.ndarray, "dict[str, Any] | None"],
-                      "tuple[np.ndarray, dict[str, Any]]"]
+UpdateRule = Callable[
+    [np.ndarray, np.ndarray, "dict[str, Any] | None"], "tuple[np.ndarray, dict[str, Any]]"
+]
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "sgd": {"learning_rate": 1e-2},
     "sgd_momentum": {"learning_rate": 1e-2, "momentum": 0.9, "nesterov": False},
     "rmsprop": {"learning_rate": 1e-2, "decay_rate": 0.99, "epsilon": 1e-8},
     "adam": {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8},
-    "adamw": {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8,
-              "weight_decay": 1e-2},
+    "adamw": {
+        "learning_rate": 1e-3,
+        "beta1": 0.9,
+        "beta2": 0.999,
+        "epsilon": 1e-8,
+        "weight_decay": 1e-2,
+    },
 }
 """Default hyperparameters of each rule (``adamw``'s weight decay is PyTorch's default)."""
 
 
-def _prepare(name: str, w: np.ndarray, dw: np.ndarray,
-             config: dict[str, Any] | None) -> dict[str, Any]:
+def _prepare(
+    name: str, w: np.ndarray, dw: np.ndarray, config: dict[str, Any] | None
+) -> dict[str, Any]:
     """Check shapes and fill the rule's default hyperparameters into ``config``."""
     if np.shape(w) != np.shape(dw):
         raise ValueError(f"{name}: w has shape {np.shape(w)} but dw has shape {np.shape(dw)}")
@@ -62,15 +69,17 @@ def _state(config: dict[str, Any], key: str, w: np.ndarray) -> np.ndarray:
     return np.zeros_like(w) if value is None else value
 
 
-def sgd(w: np.ndarray, dw: np.ndarray,
-        config: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+def sgd(
+    w: np.ndarray, dw: np.ndarray, config: dict[str, Any] | None = None
+) -> tuple[np.ndarray, dict[str, Any]]:
     """Vanilla stochastic gradient descent: ``w - learning_rate * dw``."""
     config = _prepare("sgd", w, dw, config)
     return w - config["learning_rate"] * dw, config
 
 
-def sgd_momentum(w: np.ndarray, dw: np.ndarray,
-                 config: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+def sgd_momentum(
+    w: np.ndarray, dw: np.ndarray, config: dict[str, Any] | None = None
+) -> tuple[np.ndarray, dict[str, Any]]:
     """SGD with (optionally Nesterov) momentum; state ``velocity`` shaped like w.
 
     ``v = momentum * v - lr * dw``; the step is ``v`` (classical) or
@@ -84,8 +93,9 @@ def sgd_momentum(w: np.ndarray, dw: np.ndarray,
     return w + step, config
 
 
-def rmsprop(w: np.ndarray, dw: np.ndarray,
-            config: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+def rmsprop(
+    w: np.ndarray, dw: np.ndarray, config: dict[str, Any] | None = None
+) -> tuple[np.ndarray, dict[str, Any]]:
     """RMSProp; state ``cache`` (moving average of squared gradients) shaped like w."""
     config = _prepare("rmsprop", w, dw, config)
     rho = config["decay_rate"]
@@ -106,15 +116,17 @@ def _adam_step(w: np.ndarray, dw: np.ndarray, config: dict[str, Any]) -> np.ndar
     return -config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"])
 
 
-def adam(w: np.ndarray, dw: np.ndarray,
-         config: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+def adam(
+    w: np.ndarray, dw: np.ndarray, config: dict[str, Any] | None = None
+) -> tuple[np.ndarray, dict[str, Any]]:
     """Adam with bias correction; state ``m``, ``v`` shaped like w and the step count ``t``."""
     config = _prepare("adam", w, dw, config)
     return w + _adam_step(w, dw, config), config
 
 
-def adamw(w: np.ndarray, dw: np.ndarray,
-          config: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+def adamw(
+    w: np.ndarray, dw: np.ndarray, config: dict[str, Any] | None = None
+) -> tuple[np.ndarray, dict[str, Any]]:
     """AdamW: Adam plus weight decay decoupled from the gradient (Loshchilov & Hutter).
 
     ``w`` first shrinks by ``1 - learning_rate * weight_decay``, then takes the Adam step

@@ -39,8 +39,15 @@ from cnnlab.viz.curves import default_num_epochs, epoch_axis, plot_training_curv
 from cnnlab.viz.grid import plot_filters
 from cnnlab.viz.predictions import plot_predictions
 
-RUN_FILES = ("config.json", "history.json", "metrics.csv", "checkpoint.npz", "results.json",
-             "summary.txt", "samples.npz")
+RUN_FILES = (
+    "config.json",
+    "history.json",
+    "metrics.csv",
+    "checkpoint.npz",
+    "results.json",
+    "summary.txt",
+    "samples.npz",
+)
 #: where the first-layer filters are looked for: the trained model alone, else the Solver state
 WEIGHT_FILES = ("model.npz", "checkpoint.npz")
 SAMPLE_KEYS = ("images", "y_true", "y_pred", "probs")
@@ -141,8 +148,15 @@ def load_run(run_dir: str | os.PathLike) -> Run:
 def _check_history(run: Run) -> None:
     """Drop from ``run.history`` the series that are not lists of numbers, with a note."""
     history = run.history or {}
-    bad = [key for key in HISTORY_KEYS if key in history and history[key] is not None and not (
-        isinstance(history[key], list) and all(_number(v) is not None for v in history[key]))]
+    bad = [
+        key
+        for key in HISTORY_KEYS
+        if key in history
+        and history[key] is not None
+        and not (
+            isinstance(history[key], list) and all(_number(v) is not None for v in history[key])
+        )
+    ]
     for key in bad:
         del history[key]
     if bad:
@@ -163,8 +177,10 @@ def _check_results(run: Run) -> None:
             value = None
         size = k if k is not None else (None if value is None else value.shape[0])
         if value is None or value.shape != (size,) * ndim or size == 0:
-            problems.append(f"{key} is not a {' x '.join(['K'] * ndim)} array for the "
-                            f"{k if k is not None else 'K'} classes")
+            problems.append(
+                f"{key} is not a {' x '.join(['K'] * ndim)} array for the "
+                f"{k if k is not None else 'K'} classes"
+            )
             del results[key]
     if problems:
         run.notes["results.json"] = "results.json: " + "; ".join(problems)
@@ -182,8 +198,11 @@ def _load_filters(run: Run) -> None:
             return
         except (OSError, ValueError, KeyError) as err:
             problems.append(f"{name}: {err}")
-    run.notes["weights"] = ("; ".join(problems) if problems else
-                            f"neither {' nor '.join(WEIGHT_FILES)} is in the run folder")
+    run.notes["weights"] = (
+        "; ".join(problems)
+        if problems
+        else f"neither {' nor '.join(WEIGHT_FILES)} is in the run folder"
+    )
 
 
 # --- figures -------------------------------------------------------------------------------
@@ -215,21 +234,51 @@ def _figure_makers(run: Run, dpi: float) -> dict[str, tuple[str, Callable[[], Fi
     confusion = _confusion(run)
     accuracy = _class_accuracy(run)
     return {
-        "curves": ("history.json", run.history and (lambda: plot_training_curves(
-            run.history, num_epochs=_num_epochs(run), dpi=dpi))),
-        "confusion": ("a confusion matrix in results.json", confusion is not None and (
-            lambda: plot_confusion_matrix(confusion, names, dpi=dpi))),
-        "per_class": ("per-class accuracy in results.json", accuracy is not None and (
-            lambda: plot_per_class_accuracy(accuracy, names, dpi=dpi))),
-        "filters": ("model weights", run.filters is not None and (
-            lambda: plot_filters(run.filters, dpi=dpi))),
-        "predictions": ("samples.npz", samples is not None and (lambda: plot_predictions(
-            samples["images"], samples["y_true"], samples["y_pred"], samples["probs"], names,
-            dpi=dpi))),
-        "confusion_images": ("samples.npz", samples is not None and (
-            lambda: plot_confusion_images(samples["images"], samples["y_true"],
-                                          samples["y_pred"], names,
-                                          num_classes=samples["probs"].shape[-1], dpi=dpi))),
+        "curves": (
+            "history.json",
+            run.history
+            and (lambda: plot_training_curves(run.history, num_epochs=_num_epochs(run), dpi=dpi)),
+        ),
+        "confusion": (
+            "a confusion matrix in results.json",
+            confusion is not None and (lambda: plot_confusion_matrix(confusion, names, dpi=dpi)),
+        ),
+        "per_class": (
+            "per-class accuracy in results.json",
+            accuracy is not None and (lambda: plot_per_class_accuracy(accuracy, names, dpi=dpi)),
+        ),
+        "filters": (
+            "model weights",
+            run.filters is not None and (lambda: plot_filters(run.filters, dpi=dpi)),
+        ),
+        "predictions": (
+            "samples.npz",
+            samples is not None
+            and (
+                lambda: plot_predictions(
+                    samples["images"],
+                    samples["y_true"],
+                    samples["y_pred"],
+                    samples["probs"],
+                    names,
+                    dpi=dpi,
+                )
+            ),
+        ),
+        "confusion_images": (
+            "samples.npz",
+            samples is not None
+            and (
+                lambda: plot_confusion_images(
+                    samples["images"],
+                    samples["y_true"],
+                    samples["y_pred"],
+                    names,
+                    num_classes=samples["probs"].shape[-1],
+                    dpi=dpi,
+                )
+            ),
+        ),
     }
 
 
@@ -252,8 +301,10 @@ def write_figures(run_dir: str | os.PathLike) -> list[Path]:
     """Write every figure of a run as ``RUN/figures/<name>.png``; return the paths written."""
     run = load_run(run_dir)
     figures, _ = make_figures(run)
-    return [write_bytes_atomic(run.path / "figures" / f"{name}.png", png_bytes(fig))
-            for name, fig in figures.items()]
+    return [
+        write_bytes_atomic(run.path / "figures" / f"{name}.png", png_bytes(fig))
+        for name, fig in figures.items()
+    ]
 
 
 # --- formatting ----------------------------------------------------------------------------
@@ -339,29 +390,40 @@ def _model_name(config: Mapping[str, Any]) -> str | None:
 def _img(fig: Figure, alt: str) -> str:
     data = base64.b64encode(png_bytes(fig)).decode("ascii")
     width = round(fig.get_figwidth() * 100)
-    return (f'<img src="data:image/png;base64,{data}" alt="{esc(alt)}" width="{width}" '
-            f'loading="eager">')
+    return (
+        f'<img src="data:image/png;base64,{data}" alt="{esc(alt)}" width="{width}" loading="eager">'
+    )
 
 
 def _note(text: str) -> str:
     return f'<p class="note">{esc(text)}</p>'
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[Any]], numeric: Sequence[bool],
-           css: str = "") -> str:
-    head = "".join(f'<th class="{"num" if n else ""}">{esc(h)}</th>'
-                   for h, n in zip(header, numeric, strict=True))
+def _table(
+    header: Sequence[str], rows: Sequence[Sequence[Any]], numeric: Sequence[bool], css: str = ""
+) -> str:
+    head = "".join(
+        f'<th class="{"num" if n else ""}">{esc(h)}</th>'
+        for h, n in zip(header, numeric, strict=True)
+    )
     body = "".join(
-        "<tr>" + "".join(f'<td class="{"num" if n else ""}">{esc(cell)}</td>'
-                         for cell, n in zip(row, numeric, strict=True)) + "</tr>"
-        for row in rows)
+        "<tr>"
+        + "".join(
+            f'<td class="{"num" if n else ""}">{esc(cell)}</td>'
+            for cell, n in zip(row, numeric, strict=True)
+        )
+        + "</tr>"
+        for row in rows
+    )
     return f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
 def _card(label: str, value: str, detail: str = "") -> str:
     extra = f'<div class="detail">{esc(detail)}</div>' if detail else ""
-    return (f'<div class="card"><div class="label">{esc(label)}</div>'
-            f'<div class="value">{esc(value)}</div>{extra}</div>')
+    return (
+        f'<div class="card"><div class="label">{esc(label)}</div>'
+        f'<div class="value">{esc(value)}</div>{extra}</div>'
+    )
 
 
 def _section(anchor: str, title: str, body: str) -> str:
@@ -376,7 +438,7 @@ class _Page:
 
     def figure(self, name: str, alt: str) -> str:
         if name in self.figures:
-            return f'<figure>{_img(self.figures[name], alt)}</figure>'
+            return f"<figure>{_img(self.figures[name], alt)}</figure>"
         return _note(f"{alt}: {self.notes.get(name, 'not available')}")
 
     def file_note(self, file: str) -> str:
@@ -386,8 +448,10 @@ class _Page:
         results = self.run.results or {}
         history = self.run.history or {}
         val_history = [float(v) for v in history.get("val_acc_history") or ()]
-        cards = [_card("Test accuracy", fmt_percent(results.get("test_acc"))),
-                 _card("Val accuracy", fmt_percent(results.get("val_acc")))]
+        cards = [
+            _card("Test accuracy", fmt_percent(results.get("test_acc"))),
+            _card("Val accuracy", fmt_percent(results.get("val_acc"))),
+        ]
         epochs = _num_epochs(self.run)
         if val_history:
             best = int(np.argmax(val_history))
@@ -402,11 +466,15 @@ class _Page:
             cards.append(_card("Train accuracy", fmt_percent(train[-1])))
         losses = history.get("loss_history") or []
         if losses:
-            cards.append(_card("Iterations", f"{len(losses):,}",
-                               f"last loss {float(losses[-1]):.4f}"))
+            cards.append(
+                _card("Iterations", f"{len(losses):,}", f"last loss {float(losses[-1]):.4f}")
+            )
         if epochs:
-            cards.append(_card("Epochs", str(epochs),
-                               "stopped early" if results.get("stopped_early") else ""))
+            cards.append(
+                _card(
+                    "Epochs", str(epochs), "stopped early" if results.get("stopped_early") else ""
+                )
+            )
         cards.append(_card("Wall time", fmt_duration(_wall_time(self.run))))
         return f'<div class="cards">{"".join(cards)}</div>'
 
@@ -418,20 +486,23 @@ class _Page:
             if key in config and not isinstance(config[key], Mapping):
                 facts.append((key.replace("_", " "), config[key]))
         line = " &middot; ".join(f"{esc(k)}: <b>{esc(v)}</b>" for k, v in facts if v is not None)
-        return (f'<header><div class="wrap"><div class="kicker">cnnlab training report</div>'
-                f'<h1>{esc(self.run.path.name)}</h1><p class="facts">{line}</p>'
-                f'{self.cards()}</div></header>')
+        return (
+            f'<header><div class="wrap"><div class="kicker">cnnlab training report</div>'
+            f'<h1>{esc(self.run.path.name)}</h1><p class="facts">{line}</p>'
+            f"{self.cards()}</div></header>"
+        )
 
     def curves(self) -> str:
         body = self.file_note("history.json") + self.figure("curves", "Training curves")
         if self.run.metrics:
             header = list(self.run.metrics[0].keys())
             rows = [[_cell(row.get(key)) for key in header] for row in self.run.metrics]
-            numeric = [all(_number(row[i]) is not None for row in rows)
-                       for i in range(len(header))]
+            numeric = [all(_number(row[i]) is not None for row in rows) for i in range(len(header))]
             table = _table(header, rows, numeric, "compact")
-            body += (f'<details{" open" if len(rows) <= 15 else ""}><summary>Per-epoch metrics '
-                     f'({len(rows)} epochs, metrics.csv)</summary>{table}</details>')
+            body += (
+                f"<details{' open' if len(rows) <= 15 else ''}><summary>Per-epoch metrics "
+                f"({len(rows)} epochs, metrics.csv)</summary>{table}</details>"
+            )
         else:
             body += self.file_note("metrics.csv")
         return _section("curves", "Training", body)
@@ -443,8 +514,7 @@ class _Page:
         names = self.run.class_names or [str(k) for k in range(len(accuracy))]
         confusion = _confusion(self.run)
         header = ["class", "accuracy"]
-        rows: list[list[Any]] = [[n, fmt_percent(a)] for n, a in zip(names, accuracy,
-                                                                       strict=False)]
+        rows: list[list[Any]] = [[n, fmt_percent(a)] for n, a in zip(names, accuracy, strict=False)]
         if confusion is not None and confusion.shape == (len(rows), len(rows)):
             header += ["right / total", "most often taken for"]
             for k, row in enumerate(rows):
@@ -452,25 +522,34 @@ class _Page:
                 off = counts.astype(np.float64).copy()
                 off[k] = -1
                 worst = int(np.argmax(off))
-                row += [f"{counts[k]:g} / {counts.sum():g}",
-                        f"{names[worst]} ({counts[worst]:g})" if off[worst] > 0 else "-"]
+                row += [
+                    f"{counts[k]:g} / {counts.sum():g}",
+                    f"{names[worst]} ({counts[worst]:g})" if off[worst] > 0 else "-",
+                ]
         numeric = [False, True, True, False][: len(header)]
         return _table(header, rows, numeric, "classes")
 
     def classes(self) -> str:
         body = self.file_note("results.json")
-        body += ('<div class="row"><div class="wide">' +
-                 self.figure("confusion", "Confusion matrix") +
-                 '</div><div>' + self.figure("per_class", "Per-class accuracy") +
-                 self.class_table() + '</div></div>')
+        body += (
+            '<div class="row"><div class="wide">'
+            + self.figure("confusion", "Confusion matrix")
+            + "</div><div>"
+            + self.figure("per_class", "Per-class accuracy")
+            + self.class_table()
+            + "</div></div>"
+        )
         return _section("classes", "Results by class", body)
 
     def predictions(self) -> str:
         body = self.file_note("samples.npz")
-        body += ('<div class="row"><div>' + self.figure("predictions", "Sample predictions") +
-                 '</div><div>' + self.figure("confusion_images",
-                                             "Sample images by (true, predicted) class") +
-                 '</div></div>')
+        body += (
+            '<div class="row"><div>'
+            + self.figure("predictions", "Sample predictions")
+            + "</div><div>"
+            + self.figure("confusion_images", "Sample images by (true, predicted) class")
+            + "</div></div>"
+        )
         return _section("predictions", "Sample test predictions", body)
 
     def model(self) -> str:
@@ -486,29 +565,38 @@ class _Page:
         if self.run.config is None:
             body = self.file_note("config.json")
         else:
-            items = "".join(f'<div><span class="key">{esc(key)}</span>'
-                            f'<span class="value">{esc(_config_text(value))}</span></div>'
-                            for key, value in _flatten(self.run.config))
+            items = "".join(
+                f'<div><span class="key">{esc(key)}</span>'
+                f'<span class="value">{esc(_config_text(value))}</span></div>'
+                for key, value in _flatten(self.run.config)
+            )
             body = f'<div class="config">{items}</div>'
         return _section("config", "Configuration", body)
 
     def html(self) -> str:
-        sections = [self.curves(), self.classes(), self.predictions(), self.model(),
-                    self.config()]
-        nav = "".join(f'<a href="#{a}">{esc(t)}</a>' for a, t in (
-            ("curves", "Training"), ("classes", "By class"), ("predictions", "Predictions"),
-            ("model", "Model and filters"), ("config", "Configuration")))
+        sections = [self.curves(), self.classes(), self.predictions(), self.model(), self.config()]
+        nav = "".join(
+            f'<a href="#{a}">{esc(t)}</a>'
+            for a, t in (
+                ("curves", "Training"),
+                ("classes", "By class"),
+                ("predictions", "Predictions"),
+                ("model", "Model and filters"),
+                ("config", "Configuration"),
+            )
+        )
         made = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         return (
             '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
-            'img-src data:; style-src \'unsafe-inline\'">'
+            "img-src data:; style-src 'unsafe-inline'\">"
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<title>{esc(self.run.path.name)} - cnnlab report</title>'
-            f'<style>{_CSS}</style></head><body>{self.header()}'
+            f"<title>{esc(self.run.path.name)} - cnnlab report</title>"
+            f"<style>{_CSS}</style></head><body>{self.header()}"
             f'<nav><div class="wrap">{nav}</div></nav><main class="wrap">{"".join(sections)}'
             f'</main><footer class="wrap">Made by cnnlab {esc(__version__)} on {esc(made)} '
-            f'from {esc(self.run.path)}</footer></body></html>\n')
+            f"from {esc(self.run.path)}</footer></body></html>\n"
+        )
 
 
 _CSS = """

@@ -62,8 +62,9 @@ class StepDecay:
     gamma: float = 0.1
 
     def __post_init__(self) -> None:
-        _check("StepDecay", self.step_epochs > 0,
-               f"step_epochs must be > 0, got {self.step_epochs}")
+        _check(
+            "StepDecay", self.step_epochs > 0, f"step_epochs must be > 0, got {self.step_epochs}"
+        )
         _check("StepDecay", self.gamma > 0, f"gamma must be > 0, got {self.gamma}")
 
     def __call__(self, epoch: float) -> float:
@@ -80,11 +81,17 @@ class CosineDecay:
     warmup_epochs: float = 0.0
 
     def __post_init__(self) -> None:
-        _check("CosineDecay", 0 <= self.warmup_epochs < self.total_epochs,
-               f"need 0 <= warmup_epochs < total_epochs, got {self.warmup_epochs} and "
-               f"{self.total_epochs}")
-        _check("CosineDecay", 0 <= self.min_factor <= 1,
-               f"min_factor must be in [0, 1], got {self.min_factor}")
+        _check(
+            "CosineDecay",
+            0 <= self.warmup_epochs < self.total_epochs,
+            f"need 0 <= warmup_epochs < total_epochs, got {self.warmup_epochs} and "
+            f"{self.total_epochs}",
+        )
+        _check(
+            "CosineDecay",
+            0 <= self.min_factor <= 1,
+            f"min_factor must be in [0, 1], got {self.min_factor}",
+        )
 
     def __call__(self, epoch: float) -> float:
         if epoch < self.warmup_epochs:
@@ -108,13 +115,18 @@ class OneCycle:
     final_div_factor: float = 1e4
 
     def __post_init__(self) -> None:
-        _check("OneCycle", self.total_epochs > 0,
-               f"total_epochs must be > 0, got {self.total_epochs}")
-        _check("OneCycle", 0 < self.pct_start < 1,
-               f"pct_start must be in (0, 1), got {self.pct_start}")
-        _check("OneCycle", self.div_factor >= 1 and self.final_div_factor >= 1,
-               f"div_factor and final_div_factor must be >= 1, got {self.div_factor} and "
-               f"{self.final_div_factor}")
+        _check(
+            "OneCycle", self.total_epochs > 0, f"total_epochs must be > 0, got {self.total_epochs}"
+        )
+        _check(
+            "OneCycle", 0 < self.pct_start < 1, f"pct_start must be in (0, 1), got {self.pct_start}"
+        )
+        _check(
+            "OneCycle",
+            self.div_factor >= 1 and self.final_div_factor >= 1,
+            f"div_factor and final_div_factor must be >= 1, got {self.div_factor} and "
+            f"{self.final_div_factor}",
+        )
 
     def __call__(self, epoch: float) -> float:
         start = 1.0 / self.div_factor
@@ -138,10 +150,16 @@ class Triangular:
     min_factor: float = 0.1
 
     def __post_init__(self) -> None:
-        _check("Triangular", self.half_cycle_epochs > 0,
-               f"half_cycle_epochs must be > 0, got {self.half_cycle_epochs}")
-        _check("Triangular", 0 <= self.min_factor <= 1,
-               f"min_factor must be in [0, 1], got {self.min_factor}")
+        _check(
+            "Triangular",
+            self.half_cycle_epochs > 0,
+            f"half_cycle_epochs must be > 0, got {self.half_cycle_epochs}",
+        )
+        _check(
+            "Triangular",
+            0 <= self.min_factor <= 1,
+            f"min_factor must be in [0, 1], got {self.min_factor}",
+        )
 
     def __call__(self, epoch: float) -> float:
         phase = (epoch / self.half_cycle_epochs) % 2.0  # 0..1 rising, 1..2 falling

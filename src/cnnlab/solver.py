@@ -105,21 +105,34 @@ class Solver:
         resume: path of a checkpoint to continue from.
     """
 
-    def __init__(self, model: Any, data: dict[str, np.ndarray], *,
-                 update_rule: str | optim.UpdateRule = "sgd",
-                 optim_config: dict[str, Any] | None = None, lr_decay: float = 1.0,
-                 schedule: Schedule | None = None, batch_size: int = 100,
-                 num_epochs: int = 10, num_train_samples: int | None = 1000,
-                 num_val_samples: int | None = None, checkpoint_name: str | None = None,
-                 checkpoint_path: str | os.PathLike[str] | None = None, print_every: int = 10,
-                 verbose: bool = True, progress_bar: bool | None = None,
-                 patience: int | None = None, augment: Augment | None = None,
-                 on_epoch_end: EpochCallback | None = None,
-                 seed: int | np.random.Generator | None = None,
-                 resume: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self,
+        model: Any,
+        data: dict[str, np.ndarray],
+        *,
+        update_rule: str | optim.UpdateRule = "sgd",
+        optim_config: dict[str, Any] | None = None,
+        lr_decay: float = 1.0,
+        schedule: Schedule | None = None,
+        batch_size: int = 100,
+        num_epochs: int = 10,
+        num_train_samples: int | None = 1000,
+        num_val_samples: int | None = None,
+        checkpoint_name: str | None = None,
+        checkpoint_path: str | os.PathLike[str] | None = None,
+        print_every: int = 10,
+        verbose: bool = True,
+        progress_bar: bool | None = None,
+        patience: int | None = None,
+        augment: Augment | None = None,
+        on_epoch_end: EpochCallback | None = None,
+        seed: int | np.random.Generator | None = None,
+        resume: str | os.PathLike[str] | None = None,
+    ) -> None:
         _check_data(data)
-        _check_options(batch_size, num_epochs, lr_decay, schedule, patience,
-                       checkpoint_name, checkpoint_path)
+        _check_options(
+            batch_size, num_epochs, lr_decay, schedule, patience, checkpoint_name, checkpoint_path
+        )
         self.model = model
         self.X_train, self.y_train = data["X_train"], data["y_train"]
         self.X_val, self.y_val = data["X_val"], data["y_val"]
@@ -175,18 +188,29 @@ class Solver:
 
     def _checkpoint_content(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         optim_arrays, optim_scalars = pack_optim_configs(self.optim_configs)
-        arrays = {**with_prefix(MODEL, get_model_state(self.model)),
-                  **with_prefix(BEST_PARAMS, self.best_params), **optim_arrays}
+        arrays = {
+            **with_prefix(MODEL, get_model_state(self.model)),
+            **with_prefix(BEST_PARAMS, self.best_params),
+            **optim_arrays,
+        }
         if self._best_state is not None:
             arrays.update(with_prefix(BEST_STATE, self._best_state))
         if self._order is not None:
             arrays[ORDER] = self._order
-        meta = {"format": FORMAT, "epoch": self.epoch, "t": self.t,
-                "batch_size": self.batch_size, "num_train": len(self.X_train),
-                "num_epochs": self.num_epochs, "best_val_acc": self.best_val_acc,
-                "epochs_without_improvement": self.epochs_without_improvement,
-                "stopped_early": self.stopped_early, "rng": self.rng.bit_generator.state,
-                "optim": optim_scalars, "history": self.history}
+        meta = {
+            "format": FORMAT,
+            "epoch": self.epoch,
+            "t": self.t,
+            "batch_size": self.batch_size,
+            "num_train": len(self.X_train),
+            "num_epochs": self.num_epochs,
+            "best_val_acc": self.best_val_acc,
+            "epochs_without_improvement": self.epochs_without_improvement,
+            "stopped_early": self.stopped_early,
+            "rng": self.rng.bit_generator.state,
+            "optim": optim_scalars,
+            "history": self.history,
+        }
         return arrays, meta
 
     def save_checkpoint(self, path: str | os.PathLike[str]) -> Path:
@@ -198,16 +222,22 @@ class Solver:
         """Load the training state saved by :meth:`save_checkpoint` (model included)."""
         arrays, meta = load_checkpoint(path)
         if meta.get("format") != FORMAT:
-            raise ValueError(f"Solver.resume: {path} is not a Solver checkpoint "
-                             f"(format {meta.get('format')!r}, expected {FORMAT!r})")
+            raise ValueError(
+                f"Solver.resume: {path} is not a Solver checkpoint "
+                f"(format {meta.get('format')!r}, expected {FORMAT!r})"
+            )
         for key, value in (("batch_size", self.batch_size), ("num_train", len(self.X_train))):
             if meta[key] != value:
-                raise ValueError(f"Solver.resume: {path} was written with {key}={meta[key]} "
-                                 f"but this Solver has {key}={value}")
+                raise ValueError(
+                    f"Solver.resume: {path} was written with {key}={meta[key]} "
+                    f"but this Solver has {key}={value}"
+                )
         configs = unpack_optim_configs(arrays, meta["optim"])
         if set(configs) != set(self.model.params):
-            raise ValueError(f"Solver.resume: {path} has optimiser state for {sorted(configs)} "
-                             f"but the model's parameters are {sorted(self.model.params)}")
+            raise ValueError(
+                f"Solver.resume: {path} has optimiser state for {sorted(configs)} "
+                f"but the model's parameters are {sorted(self.model.params)}"
+            )
         set_model_state(self.model, strip_prefix(MODEL, arrays))
         self._reset()
         self.optim_configs = configs
@@ -223,8 +253,9 @@ class Solver:
         self.stopped_early = meta["stopped_early"]
 
     # -------------------------------------------------------------------------- training
-    def check_accuracy(self, X: np.ndarray, y: np.ndarray, num_samples: int | None = None,
-                       batch_size: int = 100) -> float:
+    def check_accuracy(
+        self, X: np.ndarray, y: np.ndarray, num_samples: int | None = None, batch_size: int = 100
+    ) -> float:
         """Accuracy of the model on X (N, ...), y (N,); a random subset of ``num_samples``
         (drawn from the Solver's generator) if given."""
         return accuracy(self.model, X, y, self.rng, num_samples, batch_size)
@@ -237,8 +268,9 @@ class Solver:
         per_epoch = self.iterations_per_epoch
         total = self.num_epochs * per_epoch
         self.interrupted = None
-        progress = make_progress(self.verbose, self.progress_bar, self.num_epochs, total,
-                                 self.print_every)
+        progress = make_progress(
+            self.verbose, self.progress_bar, self.num_epochs, total, self.print_every
+        )
         try:
             with StopRequests() as stop:
                 if not self.val_acc_history:
@@ -298,10 +330,12 @@ class Solver:
             if not np.isfinite(loss):
                 raise TrainingDiverged(
                     f"Solver: the loss is {loss} at epoch {self.epoch + 1}, iteration "
-                    f"{self.t + 1}; training stopped (last checkpoint: {self.last_checkpoint})")
+                    f"{self.t + 1}; training stopped (last checkpoint: {self.last_checkpoint})"
+                )
             lr = self._learning_rate()
-            updates = {name: self._update(name, w, grads, lr)
-                       for name, w in self.model.params.items()}
+            updates = {
+                name: self._update(name, w, grads, lr) for name, w in self.model.params.items()
+            }
         for name, (next_w, config) in updates.items():
             self.model.params[name][...] = next_w
             self.optim_configs[name] = config
@@ -311,8 +345,9 @@ class Solver:
             self._order = None
         progress.step(self.t, loss, lr)
 
-    def _update(self, name: str, w: np.ndarray, grads: dict[str, np.ndarray],
-                lr: float | None) -> tuple[np.ndarray, dict[str, Any]]:
+    def _update(
+        self, name: str, w: np.ndarray, grads: dict[str, np.ndarray], lr: float | None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
         """The new value of parameter ``name`` and its new optimiser config (a copy)."""
         if name not in grads:
             raise ValueError(f"Solver: model.loss returned no gradient for parameter {name!r}")
@@ -348,17 +383,26 @@ class Solver:
         self.lr_history.append(self._last_lr())
         if self.patience is not None and self.epochs_without_improvement >= self.patience:
             self.stopped_early = True
-            progress.message(f"Early stopping after epoch {self.epoch}: no better validation "
-                             f"accuracy than {self.best_val_acc:f} for {self.patience} epochs")
+            progress.message(
+                f"Early stopping after epoch {self.epoch}: no better validation "
+                f"accuracy than {self.best_val_acc:f} for {self.patience} epochs"
+            )
         destination = self._checkpoint_destination(f"epoch_{self.epoch}")
         if destination is not None:
             self.save_checkpoint(destination)
         if self.on_epoch_end is not None:
-            losses = self.loss_history[-self.iterations_per_epoch:]
-            self.on_epoch_end(self, {
-                "epoch": self.epoch, "loss": float(np.mean(losses)) if losses else float("nan"),
-                "train_acc": self.train_acc_history[-1], "val_acc": self.val_acc_history[-1],
-                "lr": self.lr_history[-1], "seconds": time.perf_counter() - started})
+            losses = self.loss_history[-self.iterations_per_epoch :]
+            self.on_epoch_end(
+                self,
+                {
+                    "epoch": self.epoch,
+                    "loss": float(np.mean(losses)) if losses else float("nan"),
+                    "train_acc": self.train_acc_history[-1],
+                    "val_acc": self.val_acc_history[-1],
+                    "lr": self.lr_history[-1],
+                    "seconds": time.perf_counter() - started,
+                },
+            )
 
     def _last_lr(self) -> float | None:
         """Learning rate used by the last update."""
@@ -398,15 +442,23 @@ def _check_data(data: dict[str, np.ndarray]) -> None:
     for split in ("train", "val"):
         X, y = data[f"X_{split}"], data[f"y_{split}"]
         if len(X) != len(y):
-            raise ValueError(f"Solver: X_{split} has shape {np.shape(X)} but y_{split} has "
-                             f"shape {np.shape(y)}; they need the same number of samples")
+            raise ValueError(
+                f"Solver: X_{split} has shape {np.shape(X)} but y_{split} has "
+                f"shape {np.shape(y)}; they need the same number of samples"
+            )
     if len(data["X_train"]) == 0:
         raise ValueError("Solver: X_train is empty")
 
 
-def _check_options(batch_size: int, num_epochs: int, lr_decay: float,
-                   schedule: Schedule | None, patience: int | None,
-                   checkpoint_name: str | None, checkpoint_path: Any) -> None:
+def _check_options(
+    batch_size: int,
+    num_epochs: int,
+    lr_decay: float,
+    schedule: Schedule | None,
+    patience: int | None,
+    checkpoint_name: str | None,
+    checkpoint_path: Any,
+) -> None:
     if batch_size < 1:
         raise ValueError(f"Solver: batch_size must be >= 1, got {batch_size}")
     if num_epochs < 0:

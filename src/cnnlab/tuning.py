@@ -93,13 +93,16 @@ def trial_seeds(seed: int, n: int) -> list[int]:
 
 def _check_result(result: Any, config: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(result, dict) or not isinstance(result.get("val_acc"), numbers.Real):
-        raise ValueError(f"tuning: train_fn must return a dict with a numeric 'val_acc'; for "
-                         f"config {config} it returned {result!r:.200}")
+        raise ValueError(
+            f"tuning: train_fn must return a dict with a numeric 'val_acc'; for "
+            f"config {config} it returned {result!r:.200}"
+        )
     return result
 
 
-def run_trials(train_fn: TrainFn, configs: Sequence[dict[str, Any]], seed: int = 0,
-               n_jobs: int = 1) -> SearchResult:
+def run_trials(
+    train_fn: TrainFn, configs: Sequence[dict[str, Any]], seed: int = 0, n_jobs: int = 1
+) -> SearchResult:
     """Run ``train_fn(config, seed_i)`` for every config, in ``n_jobs`` processes (-1: one
     per CPU), and collect the trials."""
     if not configs:
@@ -114,29 +117,35 @@ def run_trials(train_fn: TrainFn, configs: Sequence[dict[str, Any]], seed: int =
         results = [train_fn(config, s) for config, s in zip(configs, seeds, strict=True)]
     else:
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(n_jobs, len(configs)),
-                                 mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=min(n_jobs, len(configs)), mp_context=context) as pool:
             results = list(pool.map(train_fn, configs, seeds))
-    trials = [Trial(config, s, _check_result(result, config))
-              for config, s, result in zip(configs, seeds, results, strict=True)]
+    trials = [
+        Trial(config, s, _check_result(result, config))
+        for config, s, result in zip(configs, seeds, results, strict=True)
+    ]
     return SearchResult(trials)
 
 
-def grid_search(train_fn: TrainFn, grid: Mapping[str, Sequence[Any]], *, seed: int = 0,
-                n_jobs: int = 1) -> SearchResult:
+def grid_search(
+    train_fn: TrainFn, grid: Mapping[str, Sequence[Any]], *, seed: int = 0, n_jobs: int = 1
+) -> SearchResult:
     """Try every combination of the values in ``grid`` (name -> list of values)."""
     for name, values in grid.items():
         if isinstance(values, (str, bytes)) or len(values) == 0:
-            raise ValueError(f"grid_search: {name!r} needs a non-empty list of values, "
-                             f"got {values!r}")
+            raise ValueError(
+                f"grid_search: {name!r} needs a non-empty list of values, got {values!r}"
+            )
     names = list(grid)
-    configs = [dict(zip(names, values, strict=True))
-               for values in itertools.product(*(grid[name] for name in names))]
+    configs = [
+        dict(zip(names, values, strict=True))
+        for values in itertools.product(*(grid[name] for name in names))
+    ]
     return run_trials(train_fn, configs, seed, n_jobs)
 
 
-def random_search(train_fn: TrainFn, space: Mapping[str, Any], n_trials: int, *,
-                  seed: int = 0, n_jobs: int = 1) -> SearchResult:
+def random_search(
+    train_fn: TrainFn, space: Mapping[str, Any], n_trials: int, *, seed: int = 0, n_jobs: int = 1
+) -> SearchResult:
     """Try ``n_trials`` configs drawn from ``space``: name -> a distribution with
     ``sample(rng)`` (:class:`Uniform`, :class:`LogUniform`) or a list (one value chosen
     uniformly). The draws come from a generator seeded with ``seed``."""
@@ -149,11 +158,12 @@ def random_search(train_fn: TrainFn, space: Mapping[str, Any], n_trials: int, *,
             return spec.sample(rng)
         if isinstance(spec, Sequence) and not isinstance(spec, str) and len(spec) > 0:
             return spec[int(rng.integers(len(spec)))]
-        raise ValueError(f"random_search: {name!r} must be a distribution with sample(rng) "
-                         f"or a non-empty list, got {spec!r}")
+        raise ValueError(
+            f"random_search: {name!r} must be a distribution with sample(rng) "
+            f"or a non-empty list, got {spec!r}"
+        )
 
-    configs = [{name: draw(name, spec) for name, spec in space.items()}
-               for _ in range(n_trials)]
+    configs = [{name: draw(name, spec) for name, spec in space.items()} for _ in range(n_trials)]
     return run_trials(train_fn, configs, seed, n_jobs)
 
 
@@ -179,8 +189,10 @@ class SolverTrial:
     def __call__(self, config: dict[str, Any], seed: int) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"verbose": False, **self.solver_kwargs, "seed": seed}
         kwargs.update({k: v for k, v in config.items() if k in _SOLVER_ARGS})
-        kwargs["optim_config"] = {**kwargs.get("optim_config", {}),
-                                  **{k: v for k, v in config.items() if k in _OPTIM_KEYS}}
+        kwargs["optim_config"] = {
+            **kwargs.get("optim_config", {}),
+            **{k: v for k, v in config.items() if k in _OPTIM_KEYS},
+        }
         solver = Solver(self.model_factory(config, seed), self.data, **kwargs)
         solver.train()
         return {"val_acc": solver.best_val_acc, "history": solver.history}

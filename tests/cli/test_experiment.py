@@ -15,8 +15,14 @@ from cnnlab.data.image_file import read_image
 from cnnlab.data.sample import load_sample
 from cnnlab.experiment import TrainConfig
 
-TINY = TrainConfig(model="three_layer", model_kwargs={"hidden_dim": 20, "num_filters": 4},
-                   data="sample", num_train=100, num_test=30, batch_size=25)
+TINY = TrainConfig(
+    model="three_layer",
+    model_kwargs={"hidden_dim": 20, "num_filters": 4},
+    data="sample",
+    num_train=100,
+    num_test=30,
+    batch_size=25,
+)
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +43,9 @@ def test_three_layer_defaults_are_the_seed_settings():
 
 
 def test_explicit_values_override_defaults_and_original_is_unchanged():
-    cfg = TrainConfig(model="three_layer", model_kwargs={"hidden_dim": 20}, lr=0.1,
-                      batch_size=7, augment=True)
+    cfg = TrainConfig(
+        model="three_layer", model_kwargs={"hidden_dim": 20}, lr=0.1, batch_size=7, augment=True
+    )
     resolved = cfg.resolved()
     assert resolved.model_kwargs == {"hidden_dim": 20, "weight_scale": 1e-3}
     assert (resolved.lr, resolved.batch_size, resolved.augment) == (0.1, 7, True)
@@ -50,8 +57,7 @@ def test_per_model_defaults():
     resnet = TrainConfig(model="resnet").resolved()
     assert (resnet.optimizer, resnet.schedule, resnet.augment) == ("nesterov", "onecycle", True)
     tf = TrainConfig(model="tf_three_layer").resolved()
-    assert (tf.optimizer, tf.lr, tf.batch_size, tf.preprocess) == ("nesterov", 3e-3, 64,
-                                                                  "channel")
+    assert (tf.optimizer, tf.lr, tf.batch_size, tf.preprocess) == ("nesterov", 3e-3, 64, "channel")
 
 
 def test_every_model_has_valid_defaults():
@@ -60,16 +66,19 @@ def test_every_model_has_valid_defaults():
         TrainConfig(model=name).resolved()  # raises on an invalid default
 
 
-@pytest.mark.parametrize("changes, message", [
-    ({"model": "lenet"}, "unknown model 'lenet'; available"),
-    ({"optimizer": "adagrad"}, "unknown optimizer 'adagrad'"),
-    ({"schedule": "linear"}, "unknown schedule 'linear'"),
-    ({"preprocess": "zca"}, "unknown preprocess 'zca'"),
-    ({"batch_size": 0}, "batch_size must be at least 1, got 0"),
-    ({"epochs": 0}, "epochs must be at least 1, got 0"),
-    ({"schedule": "cosine", "lr_decay": 0.95}, "not both"),
-    ({"lr": 0.0}, "lr must be positive"),
-])
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"model": "lenet"}, "unknown model 'lenet'; available"),
+        ({"optimizer": "adagrad"}, "unknown optimizer 'adagrad'"),
+        ({"schedule": "linear"}, "unknown schedule 'linear'"),
+        ({"preprocess": "zca"}, "unknown preprocess 'zca'"),
+        ({"batch_size": 0}, "batch_size must be at least 1, got 0"),
+        ({"epochs": 0}, "epochs must be at least 1, got 0"),
+        ({"schedule": "cosine", "lr_decay": 0.95}, "not both"),
+        ({"lr": 0.0}, "lr must be positive"),
+    ],
+)
 def test_invalid_configurations(changes, message):
     with pytest.raises(ValueError, match=message):
         dataclasses.replace(TrainConfig(), **changes).resolved()
@@ -77,8 +86,7 @@ def test_invalid_configurations(changes, message):
 
 def test_solver_options():
     def options(**kw):
-        return experiment.make_solver_options(
-            dataclasses.replace(TrainConfig(), **kw).resolved())
+        return experiment.make_solver_options(dataclasses.replace(TrainConfig(), **kw).resolved())
 
     nesterov = options(optimizer="nesterov", lr=0.1, momentum=0.8)
     assert nesterov["update_rule"] == "sgd_momentum"
@@ -184,8 +192,15 @@ def test_predict_single_channel_model(tmp_path, rng):
     """A 1-channel model gets grayscale inputs at its own size, preprocessed as saved."""
     model = models.build("mnist", seed=3)
     prep = {"mean": np.full((1, 1, 1), 33.0), "std": np.full((1, 1, 1), 78.0)}
-    runs.save_model(tmp_path / "model.npz", model.state_dict(), "mnist", {}, (1, 28, 28), prep,
-                    [str(d) for d in range(10)])
+    runs.save_model(
+        tmp_path / "model.npz",
+        model.state_dict(),
+        "mnist",
+        {},
+        (1, 28, 28),
+        prep,
+        [str(d) for d in range(10)],
+    )
     rgb = rng.integers(0, 256, (40, 30, 3), dtype=np.uint8)
     Image.fromarray(rgb).save(tmp_path / "digit.png")
     (top,) = experiment.predict_images(tmp_path / "model.npz", [tmp_path / "digit.png"], top=10)
@@ -201,18 +216,25 @@ def test_predict_single_channel_model(tmp_path, rng):
 def test_load_trained_rejects_a_mismatched_state(trained, tmp_path):
     _, out = trained
     meta, state, prep = runs.load_model_file(out / "model.npz")
-    runs.save_model(tmp_path / "model.npz", state, "tf_three_layer", {}, meta["input_shape"],
-                    prep, meta["class_names"])
+    runs.save_model(
+        tmp_path / "model.npz",
+        state,
+        "tf_three_layer",
+        {},
+        meta["input_shape"],
+        prep,
+        meta["class_names"],
+    )
     with pytest.raises(ValueError, match="load_state_dict"):
         experiment.load_trained(tmp_path)
 
 
 def test_resume_with_dropout_is_bit_exact(tmp_path):
-    cfg = dataclasses.replace(TINY, model="fc",
-                              model_kwargs={"hidden_dims": [20], "dropout_keep_ratio": 0.5})
+    cfg = dataclasses.replace(
+        TINY, model="fc", model_kwargs={"hidden_dims": [20], "dropout_keep_ratio": 0.5}
+    )
     experiment.train(dataclasses.replace(cfg, epochs=1), tmp_path / "A", verbose=False)
-    experiment.train(dataclasses.replace(cfg, epochs=2), tmp_path / "A", resume=True,
-                     verbose=False)
+    experiment.train(dataclasses.replace(cfg, epochs=2), tmp_path / "A", resume=True, verbose=False)
     experiment.train(dataclasses.replace(cfg, epochs=2), tmp_path / "B", verbose=False)
     a = runs.load_model_file(tmp_path / "A" / "model.npz")[1]
     b = runs.load_model_file(tmp_path / "B" / "model.npz")[1]
@@ -231,8 +253,7 @@ def test_read_image_rgb_resize_and_layout(tmp_path):
 def test_read_image_keeps_pixels_at_the_same_size(tmp_path, rng):
     pixels = rng.integers(0, 256, (6, 8, 3), dtype=np.uint8)
     Image.fromarray(pixels).save(tmp_path / "p.png")
-    np.testing.assert_array_equal(read_image(tmp_path / "p.png", (6, 8)),
-                                  pixels.transpose(2, 0, 1))
+    np.testing.assert_array_equal(read_image(tmp_path / "p.png", (6, 8)), pixels.transpose(2, 0, 1))
 
 
 def test_read_image_channel_conversions(tmp_path):

@@ -24,8 +24,11 @@ def test_summary_three_layer_counts_by_hand(capsys):
     out = capsys.readouterr().out
     # cnnlab train's three_layer: 32 filters 7x7 on 3 channels, pool to 16x16, hidden 500, 10
     conv, fc1, fc2 = 32 * 3 * 7 * 7 + 32, 32 * 16 * 16 * 500 + 500, 500 * 10 + 10
-    assert summary_counts(out) == {"Total": conv + fc1 + fc2, "Trainable": conv + fc1 + fc2,
-                                   "Non-trainable": 0}
+    assert summary_counts(out) == {
+        "Total": conv + fc1 + fc2,
+        "Trainable": conv + fc1 + fc2,
+        "Non-trainable": 0,
+    }
     rows = [line.split() for line in out.splitlines() if "(" in line and "Layer" not in line]
     assert [int(r[-1].replace(",", "")) for r in rows] == [conv, 0, 0, fc1, 0, fc2]
     assert "(None, 32, 16, 16)" in out  # the pool's output shape
@@ -37,8 +40,9 @@ def test_summary_totals_match_the_model(name, capsys):
     counts = summary_counts(capsys.readouterr().out)
     model = models.build(name, **TrainConfig(model=name).resolved().model_kwargs)
     trainable = sum(w.size for w in model.params.values())
-    everything = sum(a.size for a in model.state_dict().values()
-                     if np.issubdtype(a.dtype, np.floating))
+    everything = sum(
+        a.size for a in model.state_dict().values() if np.issubdtype(a.dtype, np.floating)
+    )
     assert counts["Trainable"] == trainable
     # float buffers (batch norm statistics) included; dropout's int64 random state is not
     assert counts["Total"] == everything

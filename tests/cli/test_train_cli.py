@@ -22,10 +22,31 @@ from cnnlab.data.cifar10 import CLASSES
 from cnnlab.solver import Solver
 
 NUM_TEST = 40
-TINY = ["--data", "sample", "--num-train", "100", "--num-test", str(NUM_TEST),
-        "--batch-size", "25", "--set", "hidden_dim=20", "--set", "num_filters=4", "--quiet"]
-RUN_FILES = ("config.json", "history.json", "metrics.csv", "checkpoint.npz", "model.npz",
-             "results.json", "summary.txt", "samples.npz")
+TINY = [
+    "--data",
+    "sample",
+    "--num-train",
+    "100",
+    "--num-test",
+    str(NUM_TEST),
+    "--batch-size",
+    "25",
+    "--set",
+    "hidden_dim=20",
+    "--set",
+    "num_filters=4",
+    "--quiet",
+]
+RUN_FILES = (
+    "config.json",
+    "history.json",
+    "metrics.csv",
+    "checkpoint.npz",
+    "model.npz",
+    "results.json",
+    "summary.txt",
+    "samples.npz",
+)
 
 
 def train(out: Path, *extra: str, report: bool = False) -> int:
@@ -61,7 +82,8 @@ def test_train_writes_every_file_of_the_run_folder(run_dir):
 
     rows = metrics_rows(run_dir)
     assert (run_dir / "metrics.csv").read_text().splitlines()[0] == (
-        "epoch,loss,train_acc,val_acc,lr,seconds")
+        "epoch,loss,train_acc,val_acc,lr,seconds"
+    )
     assert len(rows) == 1 and rows[0]["epoch"] == "1"
 
     history = json.loads((run_dir / "history.json").read_text())
@@ -117,8 +139,9 @@ def test_train_writes_the_report(tmp_path, capsys):
 def test_same_seed_same_model_different_seed_different(run_dir, tmp_path):
     assert train(tmp_path / "again") == 0
     assert train(tmp_path / "seed1", "--seed", "1") == 0
-    first, again, other = (arrays(d / "model.npz") for d in
-                           (run_dir, tmp_path / "again", tmp_path / "seed1"))
+    first, again, other = (
+        arrays(d / "model.npz") for d in (run_dir, tmp_path / "again", tmp_path / "seed1")
+    )
     assert first.keys() == again.keys() == other.keys()
     for key in first:
         np.testing.assert_array_equal(again[key], first[key], err_msg=key)
@@ -131,8 +154,11 @@ def test_resume_equals_uninterrupted_run(tmp_path, monkeypatch):
     assert train(resumed, "--epochs", "1") == 0
     steps = []
     original_step = Solver._step
-    monkeypatch.setattr(Solver, "_step", lambda self, progress: (
-        steps.append(self.t), original_step(self, progress)))
+    monkeypatch.setattr(
+        Solver,
+        "_step",
+        lambda self, progress: (steps.append(self.t), original_step(self, progress)),
+    )
     assert train(resumed, "--epochs", "2", "--resume") == 0
     assert steps == [4, 5, 6, 7]  # only the second epoch's iterations were run
     assert train(straight, "--epochs", "2") == 0
@@ -144,7 +170,8 @@ def test_resume_equals_uninterrupted_run(tmp_path, monkeypatch):
     assert [r["epoch"] for r in rows_a] == ["1", "2"]
     for ra, rb in zip(rows_a, rows_b, strict=True):
         assert {k: ra[k] for k in ("loss", "train_acc", "val_acc", "lr")} == {
-            k: rb[k] for k in ("loss", "train_acc", "val_acc", "lr")}
+            k: rb[k] for k in ("loss", "train_acc", "val_acc", "lr")
+        }
     hist_a, hist_b = (json.loads((d / "history.json").read_text()) for d in (resumed, straight))
     assert hist_a == hist_b
     res_a, res_b = (json.loads((d / "results.json").read_text()) for d in (resumed, straight))
@@ -173,7 +200,8 @@ def test_interrupted_run_prints_a_resume_command_that_works(tmp_path, monkeypatc
     for key in a:
         assert np.array_equal(a[key], b[key]), key
     assert [r["val_acc"] for r in metrics_rows(interrupted)] == [
-        r["val_acc"] for r in metrics_rows(straight)]
+        r["val_acc"] for r in metrics_rows(straight)
+    ]
 
 
 def test_failed_resume_changes_nothing(run_dir, tmp_path, capsys):
@@ -227,12 +255,31 @@ def test_augment_and_patience(tmp_path):
 
 def test_optimizer_schedule_and_preprocess_options(tmp_path):
     out = tmp_path / "sgd"
-    assert train(out, "--optimizer", "nesterov", "--lr", "0.01", "--schedule", "cosine",
-                 "--epochs", "2", "--preprocess", "channel", "--weight-decay", "0") == 0
+    assert (
+        train(
+            out,
+            "--optimizer",
+            "nesterov",
+            "--lr",
+            "0.01",
+            "--schedule",
+            "cosine",
+            "--epochs",
+            "2",
+            "--preprocess",
+            "channel",
+            "--weight-decay",
+            "0",
+        )
+        == 0
+    )
     rows = metrics_rows(out)
     config = json.loads((out / "config.json").read_text())
     assert (config["optimizer"], config["schedule"], config["preprocess"]) == (
-        "nesterov", "cosine", "channel")
+        "nesterov",
+        "cosine",
+        "channel",
+    )
     lrs = [float(r["lr"]) for r in rows]
     assert lrs[0] < 0.01 and lrs[1] < lrs[0]  # cosine decay from the peak 0.01
 
@@ -249,8 +296,7 @@ def test_cifar10_falls_back_to_the_sample_with_a_notice(tmp_path, monkeypatch, c
     assert "CIFAR-10 not found" in err and "sample" in err
     assert str(empty) in err or str(empty.resolve()) in err  # where it looked
     assert "download_cifar10" in err
-    assert json.loads((tmp_path / "r" / "results.json").read_text())["data"].startswith(
-        "CIFAR-10")
+    assert json.loads((tmp_path / "r" / "results.json").read_text())["data"].startswith("CIFAR-10")
 
 
 def test_data_from_an_image_folder(tmp_path, monkeypatch, rng, capsys):
@@ -263,8 +309,26 @@ def test_data_from_an_image_folder(tmp_path, monkeypatch, rng, capsys):
                 pixels = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
                 Image.fromarray(pixels).save(tree / split / name / f"{i}.png")
     out = tmp_path / "r"
-    assert main(["train", "--data", str(tree), "--batch-size", "6", "--set", "hidden_dim=8",
-                 "--set", "num_filters=2", "--out", str(out), "--no-report", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(tree),
+                "--batch-size",
+                "6",
+                "--set",
+                "hidden_dim=8",
+                "--set",
+                "num_filters=2",
+                "--out",
+                str(out),
+                "--no-report",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     results = json.loads((out / "results.json").read_text())
     confusion = np.array(results["confusion"])
     assert confusion.sum() == 4  # the 4 test images
@@ -292,8 +356,19 @@ def test_missing_mnist(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("CNNLAB_DATA", str(tmp_path))
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.chdir(tmp_path)
-    code = main(["train", "--model", "mnist", "--data", "mnist", "--out", str(tmp_path / "r"),
-                 "--no-report", "--quiet"])
+    code = main(
+        [
+            "train",
+            "--model",
+            "mnist",
+            "--data",
+            "mnist",
+            "--out",
+            str(tmp_path / "r"),
+            "--no-report",
+            "--quiet",
+        ]
+    )
     assert code == 1
     err = capsys.readouterr().err
     assert "MNIST" in err and "not found" in err and "CNNLAB_DATA" in err
@@ -304,8 +379,24 @@ def test_missing_mnist(tmp_path, monkeypatch, capsys):
 def test_mnist_trains(data_root, tmp_path, monkeypatch):
     monkeypatch.setenv("CNNLAB_DATA", str(data_root))
     out = tmp_path / "mnist"
-    assert main(["train", "--model", "mnist", "--data", "mnist", "--batch-size", "100",
-                 "--out", str(out), "--no-report", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--model",
+                "mnist",
+                "--data",
+                "mnist",
+                "--batch-size",
+                "100",
+                "--out",
+                str(out),
+                "--no-report",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     results = json.loads((out / "results.json").read_text())
     assert results["class_names"] == [str(d) for d in range(10)]
     assert np.sum(results["confusion"]) == 1000  # the 10 % test part of the 10,000 digits
@@ -324,8 +415,9 @@ def test_unknown_model_lists_choices(capsys):
     assert all(name in err for name in ("three_layer", "resnet", "mini_alexnet", "allconv"))
 
 
-@pytest.mark.parametrize("option, value", [("--optimizer", "adagrad"), ("--schedule", "linear"),
-                                           ("--preprocess", "zca")])
+@pytest.mark.parametrize(
+    "option, value", [("--optimizer", "adagrad"), ("--schedule", "linear"), ("--preprocess", "zca")]
+)
 def test_bad_choice_values(option, value, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["train", option, value])
@@ -349,9 +441,14 @@ def test_schedule_with_lr_decay(tmp_path, capsys):
     assert "not both" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("extra, message", [(["--epochs", "0"], "epochs must be at least 1"),
-                                            (["--lr", "-1"], "lr must be positive"),
-                                            (["--num-train", "1000"], "asked for 1000")])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--epochs", "0"], "epochs must be at least 1"),
+        (["--lr", "-1"], "lr must be positive"),
+        (["--num-train", "1000"], "asked for 1000"),
+    ],
+)
 def test_out_of_range_values(tmp_path, capsys, extra, message):
     assert train(tmp_path / "r", *extra) == 1
     assert message in capsys.readouterr().err
@@ -366,7 +463,7 @@ def test_evaluate_prints_accuracy_classes_and_confusion(run_dir, capsys):
     assert f"test accuracy: {results['test_acc']:.4f}" in out
     assert "confusion matrix" in out
     lines = out.splitlines()
-    matrix = lines[lines.index("confusion matrix (rows: true class, columns: predicted)") + 2:]
+    matrix = lines[lines.index("confusion matrix (rows: true class, columns: predicted)") + 2 :]
     assert len(matrix) == 10
     for name, line, row in zip(CLASSES, matrix, results["confusion"], strict=True):
         assert line.split() == [name, *map(str, row)]
@@ -440,12 +537,22 @@ def test_predict_missing_image(run_dir, tmp_path, capsys):
 
 # ------------------------------------------------------------------------- entry point
 def test_python_m_cnnlab(run_dir, tmp_path):
-    ok = subprocess.run([sys.executable, "-m", "cnnlab", "evaluate", str(run_dir), "--json"],
-                        capture_output=True, text=True, timeout=120)
+    ok = subprocess.run(
+        [sys.executable, "-m", "cnnlab", "evaluate", str(run_dir), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert ok.returncode == 0, ok.stderr
-    assert json.loads(ok.stdout)["accuracy"] == json.loads(
-        (run_dir / "results.json").read_text())["test_acc"]
-    bad = subprocess.run([sys.executable, "-m", "cnnlab", "predict", str(run_dir),
-                          str(tmp_path / "none.png")], capture_output=True, text=True, timeout=120)
+    assert (
+        json.loads(ok.stdout)["accuracy"]
+        == json.loads((run_dir / "results.json").read_text())["test_acc"]
+    )
+    bad = subprocess.run(
+        [sys.executable, "-m", "cnnlab", "predict", str(run_dir), str(tmp_path / "none.png")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert bad.returncode == 1
     assert bad.stderr.startswith("cnnlab predict: error:") and "none.png" in bad.stderr

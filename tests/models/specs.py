@@ -18,40 +18,68 @@ F64 = np.float64
 
 
 def three_layer():
-    return models.ThreeLayerConvNet(input_dim=(3, 7, 9), num_filters=4, filter_size=3,
-                                    hidden_dim=6, num_classes=5, weight_scale=0.3, reg=0.2,
-                                    dtype=F64, seed=0)
+    return models.ThreeLayerConvNet(
+        input_dim=(3, 7, 9),
+        num_filters=4,
+        filter_size=3,
+        hidden_dim=6,
+        num_classes=5,
+        weight_scale=0.3,
+        reg=0.2,
+        dtype=F64,
+        seed=0,
+    )
 
 
 def three_layer_torch(model):
-    return tnn.Sequential(tnn.Conv2d(3, 4, 3, padding=1), tnn.ReLU(), tnn.MaxPool2d(2),
-                          tnn.Flatten(), tnn.Linear(4 * 3 * 4, 6), tnn.ReLU(), tnn.Linear(6, 5))
+    return tnn.Sequential(
+        tnn.Conv2d(3, 4, 3, padding=1),
+        tnn.ReLU(),
+        tnn.MaxPool2d(2),
+        tnn.Flatten(),
+        tnn.Linear(4 * 3 * 4, 6),
+        tnn.ReLU(),
+        tnn.Linear(6, 5),
+    )
 
 
 def tf_three_layer():
-    return models.TFThreeLayerConvNet(input_dim=(3, 6, 5), channel_1=4, channel_2=3,
-                                      num_classes=4, reg=0.1, dtype=F64, seed=1)
+    return models.TFThreeLayerConvNet(
+        input_dim=(3, 6, 5), channel_1=4, channel_2=3, num_classes=4, reg=0.1, dtype=F64, seed=1
+    )
 
 
 def tf_three_layer_torch(model):
-    return tnn.Sequential(tnn.Conv2d(3, 4, 5, padding=2), tnn.ReLU(),
-                          tnn.Conv2d(4, 3, 3, padding=1), tnn.ReLU(), tnn.Flatten(),
-                          tnn.Linear(3 * 6 * 5, 4))
+    return tnn.Sequential(
+        tnn.Conv2d(3, 4, 5, padding=2),
+        tnn.ReLU(),
+        tnn.Conv2d(4, 3, 3, padding=1),
+        tnn.ReLU(),
+        tnn.Flatten(),
+        tnn.Linear(3 * 6 * 5, 4),
+    )
 
 
 def fc(normalization, keep):
     def build():
-        return models.FullyConnectedNet([6, 5], input_dim=12, num_classes=4,
-                                        dropout_keep_ratio=keep, normalization=normalization,
-                                        reg=0.15, weight_scale=0.5, dtype=F64, seed=2)
+        return models.FullyConnectedNet(
+            [6, 5],
+            input_dim=12,
+            num_classes=4,
+            dropout_keep_ratio=keep,
+            normalization=normalization,
+            reg=0.15,
+            weight_scale=0.5,
+            dtype=F64,
+            seed=2,
+        )
+
     return build
 
 
 def fc_torch(normalization):
     def torch_net(model):
-        norm = {None: None, "batchnorm": tnn.BatchNorm1d, "layernorm": tnn.LayerNorm}[
-            normalization
-        ]
+        norm = {None: None, "batchnorm": tnn.BatchNorm1d, "layernorm": tnn.LayerNorm}[normalization]
         layers = []
         for i, (d_in, d_out) in enumerate([(12, 6), (6, 5)], start=1):
             layers.append(tnn.Linear(d_in, d_out))
@@ -61,65 +89,108 @@ def fc_torch(normalization):
             if f"dropout{i}" in model.net._modules:
                 layers.append(MaskFrom(model.net[f"dropout{i}"]))
         return tnn.Sequential(tnn.Flatten(), *layers, tnn.Linear(5, 4))
+
     return torch_net
 
 
 def mini_alexnet():
-    return models.MiniAlexNet(input_dim=(3, 27, 27), num_classes=4, widths=(3, 4, 5, 5, 4),
-                              hidden_dims=(7, 6), dropout=0.5, reg=0.05, dtype=F64, seed=3)
+    return models.MiniAlexNet(
+        input_dim=(3, 27, 27),
+        num_classes=4,
+        widths=(3, 4, 5, 5, 4),
+        hidden_dims=(7, 6),
+        dropout=0.5,
+        reg=0.05,
+        dtype=F64,
+        seed=3,
+    )
 
 
 def mini_alexnet_torch(model):
     w = (3, 4, 5, 5, 4)
     conv = lambda i, o: tnn.Conv2d(i, o, 3, padding=1)  # noqa: E731
     return tnn.Sequential(
-        conv(3, w[0]), tnn.ReLU(), tnn.MaxPool2d(3),
-        conv(w[0], w[1]), tnn.ReLU(), tnn.MaxPool2d(3),
-        conv(w[1], w[2]), tnn.ReLU(), conv(w[2], w[3]), tnn.ReLU(), conv(w[3], w[4]), tnn.ReLU(),
-        tnn.MaxPool2d(3), tnn.Flatten(),
-        tnn.Linear(4, 7), tnn.ReLU(), MaskFrom(model.net["dropout"]),
-        tnn.Linear(7, 6), tnn.ReLU(), tnn.Linear(6, 4),
+        conv(3, w[0]),
+        tnn.ReLU(),
+        tnn.MaxPool2d(3),
+        conv(w[0], w[1]),
+        tnn.ReLU(),
+        tnn.MaxPool2d(3),
+        conv(w[1], w[2]),
+        tnn.ReLU(),
+        conv(w[2], w[3]),
+        tnn.ReLU(),
+        conv(w[3], w[4]),
+        tnn.ReLU(),
+        tnn.MaxPool2d(3),
+        tnn.Flatten(),
+        tnn.Linear(4, 7),
+        tnn.ReLU(),
+        MaskFrom(model.net["dropout"]),
+        tnn.Linear(7, 6),
+        tnn.ReLU(),
+        tnn.Linear(6, 4),
     )
 
 
 def resnet():
-    return models.ResNet(input_dim=(3, 6, 6), num_classes=3, widths=(3, 4), blocks=(1, 2),
-                         reg=0.1, dtype=F64, seed=4)
+    return models.ResNet(
+        input_dim=(3, 6, 6), num_classes=3, widths=(3, 4), blocks=(1, 2), reg=0.1, dtype=F64, seed=4
+    )
 
 
 def resnet_torch(model):
     def block(c_in, c_out, stride):
         body = tnn.Sequential(
             tnn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False),
-            tnn.BatchNorm2d(c_out), tnn.ReLU(),
-            tnn.Conv2d(c_out, c_out, 3, padding=1, bias=False), tnn.BatchNorm2d(c_out),
+            tnn.BatchNorm2d(c_out),
+            tnn.ReLU(),
+            tnn.Conv2d(c_out, c_out, 3, padding=1, bias=False),
+            tnn.BatchNorm2d(c_out),
         )
         short = None
         if stride != 1 or c_in != c_out:
-            short = tnn.Sequential(tnn.Conv2d(c_in, c_out, 1, stride=stride, bias=False),
-                                   tnn.BatchNorm2d(c_out))
+            short = tnn.Sequential(
+                tnn.Conv2d(c_in, c_out, 1, stride=stride, bias=False), tnn.BatchNorm2d(c_out)
+            )
         return Residual(body, short)
 
     return tnn.Sequential(
-        tnn.Conv2d(3, 3, 3, padding=1, bias=False), tnn.BatchNorm2d(3), tnn.ReLU(),
-        block(3, 3, 1), block(3, 4, 2), block(4, 4, 1),
-        tnn.AdaptiveAvgPool2d(1), tnn.Flatten(), tnn.Linear(4, 3),
+        tnn.Conv2d(3, 3, 3, padding=1, bias=False),
+        tnn.BatchNorm2d(3),
+        tnn.ReLU(),
+        block(3, 3, 1),
+        block(3, 4, 2),
+        block(4, 4, 1),
+        tnn.AdaptiveAvgPool2d(1),
+        tnn.Flatten(),
+        tnn.Linear(4, 3),
     )
 
 
 def allconv():
-    return models.AllConvNet(input_dim=(3, 8, 7), num_classes=3, widths=(3, 4), reg=0.1,
-                             dtype=F64, seed=5)
+    return models.AllConvNet(
+        input_dim=(3, 8, 7), num_classes=3, widths=(3, 4), reg=0.1, dtype=F64, seed=5
+    )
 
 
 def allconv_torch(model):
     return tnn.Sequential(
-        tnn.Conv2d(3, 3, 3, padding=1), tnn.ReLU(), tnn.Conv2d(3, 3, 3, stride=2, padding=1),
+        tnn.Conv2d(3, 3, 3, padding=1),
         tnn.ReLU(),
-        tnn.Conv2d(3, 4, 3, padding=1), tnn.ReLU(), tnn.Conv2d(4, 4, 3, stride=2, padding=1),
+        tnn.Conv2d(3, 3, 3, stride=2, padding=1),
         tnn.ReLU(),
-        tnn.Conv2d(4, 4, 3, padding=1), tnn.ReLU(), tnn.Conv2d(4, 4, 1), tnn.ReLU(),
-        tnn.Conv2d(4, 3, 1), tnn.AdaptiveAvgPool2d(1), tnn.Flatten(),
+        tnn.Conv2d(3, 4, 3, padding=1),
+        tnn.ReLU(),
+        tnn.Conv2d(4, 4, 3, stride=2, padding=1),
+        tnn.ReLU(),
+        tnn.Conv2d(4, 4, 3, padding=1),
+        tnn.ReLU(),
+        tnn.Conv2d(4, 4, 1),
+        tnn.ReLU(),
+        tnn.Conv2d(4, 3, 1),
+        tnn.AdaptiveAvgPool2d(1),
+        tnn.Flatten(),
     )
 
 
@@ -129,9 +200,15 @@ def mnist():
 
 def mnist_torch(model):
     return tnn.Sequential(
-        tnn.Conv2d(1, 3, 5, bias=False), tnn.AvgPool2d(2), tnn.ReLU(),
-        tnn.Conv2d(3, 2, 5, bias=False), tnn.AvgPool2d(2), tnn.ReLU(),
-        tnn.Conv2d(2, 10, 3, bias=False), tnn.AvgPool2d(2), tnn.Flatten(),
+        tnn.Conv2d(1, 3, 5, bias=False),
+        tnn.AvgPool2d(2),
+        tnn.ReLU(),
+        tnn.Conv2d(3, 2, 5, bias=False),
+        tnn.AvgPool2d(2),
+        tnn.ReLU(),
+        tnn.Conv2d(2, 10, 3, bias=False),
+        tnn.AvgPool2d(2),
+        tnn.Flatten(),
     )
 
 

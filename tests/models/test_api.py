@@ -14,8 +14,15 @@ F64 = np.float64
 
 
 def test_registry_lists_and_builds_every_model():
-    assert models.available() == ["allconv", "fc", "mini_alexnet", "mnist", "resnet",
-                                  "tf_three_layer", "three_layer"]
+    assert models.available() == [
+        "allconv",
+        "fc",
+        "mini_alexnet",
+        "mnist",
+        "resnet",
+        "tf_three_layer",
+        "three_layer",
+    ]
     model = models.build("three_layer", num_filters=4, hidden_dim=8, seed=0)
     assert isinstance(model, models.ThreeLayerConvNet) and model.params["W1"].shape[0] == 4
     assert isinstance(models.build("fc", hidden_dims=[5]), FullyConnectedNet)
@@ -87,19 +94,28 @@ def test_model_argument_errors():
 
 
 def test_fc_net_names_and_shapes():
-    model = FullyConnectedNet([6, 5], input_dim=12, num_classes=3, normalization="layernorm",
-                              dropout_keep_ratio=0.5)
+    model = FullyConnectedNet(
+        [6, 5], input_dim=12, num_classes=3, normalization="layernorm", dropout_keep_ratio=0.5
+    )
     assert {k: v.shape for k, v in model.params.items()} == {
-        "W1": (12, 6), "b1": (6,), "gamma1": (6,), "beta1": (6,),
-        "W2": (6, 5), "b2": (5,), "gamma2": (5,), "beta2": (5,),
-        "W3": (5, 3), "b3": (3,),
+        "W1": (12, 6),
+        "b1": (6,),
+        "gamma1": (6,),
+        "beta1": (6,),
+        "W2": (6, 5),
+        "b2": (5,),
+        "gamma2": (5,),
+        "beta2": (5,),
+        "W3": (5, 3),
+        "b3": (3,),
     }
     assert model.num_layers == 3 and model.use_dropout
 
 
 def test_classifier_wraps_any_sequential_with_svm_loss(rng):
-    net = nn.Sequential(nn.Linear(5, 4, dtype=F64, rng=0), nn.Tanh(), nn.Linear(4, 3, dtype=F64,
-                                                                                  rng=1))
+    net = nn.Sequential(
+        nn.Linear(5, 4, dtype=F64, rng=0), nn.Tanh(), nn.Linear(4, 3, dtype=F64, rng=1)
+    )
     model = Classifier(net, loss="svm", reg=0.3, dtype=F64, input_shape=(5,))
     assert list(model.params) == ["0.weight", "0.bias", "2.weight", "2.bias"]
     X, y = rng.standard_normal((6, 5)), rng.integers(3, size=6)
@@ -127,8 +143,9 @@ def test_summary_table_lists_layers_with_shapes():
 
 
 def test_summary_leaves_the_training_mode_alone():
-    model = models.MiniAlexNet(input_dim=(3, 9, 9), widths=(2, 2, 2, 2, 2), hidden_dims=(3, 3),
-                               pool_after=(0, 1))
+    model = models.MiniAlexNet(
+        input_dim=(3, 9, 9), widths=(2, 2, 2, 2, 2), hidden_dims=(3, 3), pool_after=(0, 1)
+    )
     model.net.train()
     model.summary()
     assert all(m.training for _, m in model.net.named_modules())

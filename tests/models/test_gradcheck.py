@@ -26,8 +26,9 @@ def _entries(shape, rng, limit=20):
     return [every[i] for i in rng.choice(len(every), size=limit, replace=False)]
 
 
-@pytest.mark.parametrize("build, shape, classes", [(s[1], s[3], s[4]) for s in SPECS],
-                         ids=[s[0] for s in SPECS])
+@pytest.mark.parametrize(
+    "build, shape, classes", [(s[1], s[3], s[4]) for s in SPECS], ids=[s[0] for s in SPECS]
+)
 def test_loss_gradients_match_central_differences(build, shape, classes, rng):
     model = build()
     for w in model.params.values():

@@ -13,11 +13,22 @@ from cnnlab.compat.cs231n.classifiers.cnn import ThreeLayerConvNet
 def test_signature_and_defaults_are_the_seeds():
     params = inspect.signature(ThreeLayerConvNet).parameters
     defaults = {k: p.default for k, p in params.items()}
-    assert list(defaults)[:8] == ["input_dim", "num_filters", "filter_size", "hidden_dim",
-                                  "num_classes", "weight_scale", "reg", "dtype"]
+    assert list(defaults)[:8] == [
+        "input_dim",
+        "num_filters",
+        "filter_size",
+        "hidden_dim",
+        "num_classes",
+        "weight_scale",
+        "reg",
+        "dtype",
+    ]
     assert defaults["input_dim"] == (3, 32, 32)
-    assert (defaults["num_filters"], defaults["filter_size"], defaults["hidden_dim"]) == (32, 7,
-                                                                                          100)
+    assert (defaults["num_filters"], defaults["filter_size"], defaults["hidden_dim"]) == (
+        32,
+        7,
+        100,
+    )
     assert (defaults["num_classes"], defaults["weight_scale"], defaults["reg"]) == (10, 1e-3, 0.0)
     assert defaults["dtype"] is np.float32
 
@@ -25,8 +36,14 @@ def test_signature_and_defaults_are_the_seeds():
 def test_param_names_shapes_dtype_and_init():
     model = ThreeLayerConvNet(seed=0)
     shapes = {k: v.shape for k, v in model.params.items()}
-    assert shapes == {"W1": (32, 3, 7, 7), "b1": (32,), "W2": (32 * 16 * 16, 100), "b2": (100,),
-                      "W3": (100, 10), "b3": (10,)}
+    assert shapes == {
+        "W1": (32, 3, 7, 7),
+        "b1": (32,),
+        "W2": (32 * 16 * 16, 100),
+        "b2": (100,),
+        "W3": (100, 10),
+        "b3": (10,),
+    }
     assert all(v.dtype == np.float32 for v in model.params.values())
     for b in ("b1", "b2", "b3"):
         assert not model.params[b].any()
@@ -47,8 +64,9 @@ def test_initial_loss_is_log_10_and_grows_with_regularisation():
     assert set(grads) == {"W1", "b1", "W2", "b2", "W3", "b3"}
     model.reg = 0.5
     loss_reg, _ = model.loss(X, y)
-    weights = sum(float(np.sum(model.params[k].astype(np.float64) ** 2))
-                  for k in ("W1", "W2", "W3"))
+    weights = sum(
+        float(np.sum(model.params[k].astype(np.float64) ** 2)) for k in ("W1", "W2", "W3")
+    )
     assert loss_reg == pytest.approx(loss + 0.25 * weights, rel=1e-5)
     assert 2.45 < loss_reg < 2.57  # 0.25 * 1e-6 * (4704 + 819200 + 1000) ~ 0.206
 
@@ -75,8 +93,14 @@ def test_overfits_a_small_fixed_dataset():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((60, 3, 16, 16)).astype(np.float32)
     y = rng.integers(10, size=60)
-    model = ThreeLayerConvNet(input_dim=(3, 16, 16), num_filters=8, filter_size=3,
-                              hidden_dim=64, weight_scale=1e-2, seed=0)
+    model = ThreeLayerConvNet(
+        input_dim=(3, 16, 16),
+        num_filters=8,
+        filter_size=3,
+        hidden_dim=64,
+        weight_scale=1e-2,
+        seed=0,
+    )
     m = {k: np.zeros_like(v) for k, v in model.params.items()}
     v = {k: np.zeros_like(w) for k, w in model.params.items()}
     lr, b1, b2 = 1e-3, 0.9, 0.999

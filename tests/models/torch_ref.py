@@ -61,10 +61,10 @@ def copy_weights(model, tnet: tnn.Module) -> list[tuple[str, torch.Tensor, bool]
             assert tuple(tp.shape) == value.shape, (name, tuple(tp.shape), value.shape)
             tp.copy_(torch.from_numpy(np.ascontiguousarray(value)))
             pairs.append((name, tp, transposed))
-        ours = [v for k, v in model.state_dict().items() if k.endswith(("running_mean",
-                                                                        "running_var"))]
-        theirs = [b for n, b in tnet.named_buffers() if n.endswith(("running_mean",
-                                                                    "running_var"))]
+        ours = [
+            v for k, v in model.state_dict().items() if k.endswith(("running_mean", "running_var"))
+        ]
+        theirs = [b for n, b in tnet.named_buffers() if n.endswith(("running_mean", "running_var"))]
         assert len(ours) == len(theirs)
         for value, tb in zip(ours, theirs, strict=True):
             tb.copy_(torch.from_numpy(value))

@@ -19,32 +19,67 @@ F64 = np.float64
 # (id, cnnlab layer factory(rng), torch layer factory, input shape)
 CASES = [
     ("linear", lambda r: nn.Linear(6, 4, dtype=F64, rng=r), lambda: tnn.Linear(6, 4), (3, 6)),
-    ("conv-stride-pad-dilation",
-     lambda r: nn.Conv2d(2, 3, (3, 2), stride=(2, 1), padding=(1, 2), dilation=(1, 2), dtype=F64,
-                         rng=r),
-     lambda: tnn.Conv2d(2, 3, (3, 2), stride=(2, 1), padding=(1, 2), dilation=(1, 2)),
-     (2, 2, 7, 6)),
-    ("conv-no-bias", lambda r: nn.Conv2d(3, 2, 1, stride=2, bias=False, dtype=F64, rng=r),
-     lambda: tnn.Conv2d(3, 2, 1, stride=2, bias=False), (2, 3, 5, 5)),
-    ("maxpool-pad-ceil", lambda r: nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True),
-     lambda: tnn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True), (2, 2, 6, 7)),
-    ("avgpool-exclude-pad", lambda r: nn.AvgPool2d(3, 2, padding=1, count_include_pad=False),
-     lambda: tnn.AvgPool2d(3, 2, padding=1, count_include_pad=False), (2, 2, 5, 6)),
-    ("avgpool-include-pad", lambda r: nn.AvgPool2d(2, 1, padding=1),
-     lambda: tnn.AvgPool2d(2, 1, padding=1), (1, 2, 4, 3)),
-    ("global-avgpool", lambda r: nn.GlobalAvgPool2d(),
-     lambda: tnn.Sequential(tnn.AdaptiveAvgPool2d(1), tnn.Flatten()), (2, 3, 4, 5)),
+    (
+        "conv-stride-pad-dilation",
+        lambda r: nn.Conv2d(
+            2, 3, (3, 2), stride=(2, 1), padding=(1, 2), dilation=(1, 2), dtype=F64, rng=r
+        ),
+        lambda: tnn.Conv2d(2, 3, (3, 2), stride=(2, 1), padding=(1, 2), dilation=(1, 2)),
+        (2, 2, 7, 6),
+    ),
+    (
+        "conv-no-bias",
+        lambda r: nn.Conv2d(3, 2, 1, stride=2, bias=False, dtype=F64, rng=r),
+        lambda: tnn.Conv2d(3, 2, 1, stride=2, bias=False),
+        (2, 3, 5, 5),
+    ),
+    (
+        "maxpool-pad-ceil",
+        lambda r: nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True),
+        lambda: tnn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True),
+        (2, 2, 6, 7),
+    ),
+    (
+        "avgpool-exclude-pad",
+        lambda r: nn.AvgPool2d(3, 2, padding=1, count_include_pad=False),
+        lambda: tnn.AvgPool2d(3, 2, padding=1, count_include_pad=False),
+        (2, 2, 5, 6),
+    ),
+    (
+        "avgpool-include-pad",
+        lambda r: nn.AvgPool2d(2, 1, padding=1),
+        lambda: tnn.AvgPool2d(2, 1, padding=1),
+        (1, 2, 4, 3),
+    ),
+    (
+        "global-avgpool",
+        lambda r: nn.GlobalAvgPool2d(),
+        lambda: tnn.Sequential(tnn.AdaptiveAvgPool2d(1), tnn.Flatten()),
+        (2, 3, 4, 5),
+    ),
     ("leaky-relu", lambda r: nn.LeakyReLU(0.2), lambda: tnn.LeakyReLU(0.2), (3, 7)),
     ("elu", lambda r: nn.ELU(0.7), lambda: tnn.ELU(0.7), (3, 7)),
     ("sigmoid", lambda r: nn.Sigmoid(), lambda: tnn.Sigmoid(), (3, 7)),
     ("tanh", lambda r: nn.Tanh(), lambda: tnn.Tanh(), (3, 7)),
     ("batchnorm1d", lambda r: nn.BatchNorm1d(5, dtype=F64), lambda: tnn.BatchNorm1d(5), (6, 5)),
-    ("batchnorm2d", lambda r: nn.BatchNorm2d(3, dtype=F64), lambda: tnn.BatchNorm2d(3),
-     (4, 3, 2, 3)),
-    ("layernorm-chw", lambda r: nn.LayerNorm((2, 3, 2), dtype=F64),
-     lambda: tnn.LayerNorm((2, 3, 2)), (3, 2, 3, 2)),
-    ("groupnorm", lambda r: nn.GroupNorm(2, 4, dtype=F64), lambda: tnn.GroupNorm(2, 4),
-     (2, 4, 3, 3)),
+    (
+        "batchnorm2d",
+        lambda r: nn.BatchNorm2d(3, dtype=F64),
+        lambda: tnn.BatchNorm2d(3),
+        (4, 3, 2, 3),
+    ),
+    (
+        "layernorm-chw",
+        lambda r: nn.LayerNorm((2, 3, 2), dtype=F64),
+        lambda: tnn.LayerNorm((2, 3, 2)),
+        (3, 2, 3, 2),
+    ),
+    (
+        "groupnorm",
+        lambda r: nn.GroupNorm(2, 4, dtype=F64),
+        lambda: tnn.GroupNorm(2, 4),
+        (2, 4, 3, 3),
+    ),
     ("flatten", lambda r: nn.Flatten(), lambda: tnn.Flatten(), (2, 3, 2, 2)),
 ]
 
@@ -78,8 +113,7 @@ def test_forward_and_backward_match_torch(ours, theirs, shape, rng):
     np.testing.assert_allclose(dx, tx.grad.numpy(), rtol=1e-10, atol=1e-12)
     for key, tp, transposed in pairs:
         expected = tp.grad.numpy().T if transposed else tp.grad.numpy()
-        np.testing.assert_allclose(layer.grads[key], expected, rtol=1e-10, atol=1e-12,
-                                   err_msg=key)
+        np.testing.assert_allclose(layer.grads[key], expected, rtol=1e-10, atol=1e-12, err_msg=key)
 
 
 def test_batchnorm_eval_matches_torch_eval_with_the_same_statistics(rng):

@@ -13,26 +13,36 @@ F64 = np.float64
 
 def small_net(seed: int = 0) -> nn.Sequential:
     rng = np.random.default_rng(seed)
-    block = nn.Sequential(nn.Conv2d(4, 4, 3, padding=1, dtype=F64, rng=rng),
-                          nn.BatchNorm2d(4, dtype=F64))
-    return nn.Sequential({
-        "conv": nn.Conv2d(3, 4, 3, padding=1, dtype=F64, rng=rng),
-        "res": nn.Residual(block),
-        "drop": nn.Dropout(0.5, rng=rng),
-        "pool": nn.GlobalAvgPool2d(),
-        "fc": nn.Linear(4, 2, dtype=F64, rng=rng),
-    })
+    block = nn.Sequential(
+        nn.Conv2d(4, 4, 3, padding=1, dtype=F64, rng=rng), nn.BatchNorm2d(4, dtype=F64)
+    )
+    return nn.Sequential(
+        {
+            "conv": nn.Conv2d(3, 4, 3, padding=1, dtype=F64, rng=rng),
+            "res": nn.Residual(block),
+            "drop": nn.Dropout(0.5, rng=rng),
+            "pool": nn.GlobalAvgPool2d(),
+            "fc": nn.Linear(4, 2, dtype=F64, rng=rng),
+        }
+    )
 
 
 def test_named_parameters_and_buffers_use_dotted_paths():
     net = small_net()
     assert [n for n, _ in net.named_parameters()] == [
-        "conv.weight", "conv.bias",
-        "res.block.0.weight", "res.block.0.bias", "res.block.1.weight", "res.block.1.bias",
-        "fc.weight", "fc.bias",
+        "conv.weight",
+        "conv.bias",
+        "res.block.0.weight",
+        "res.block.0.bias",
+        "res.block.1.weight",
+        "res.block.1.bias",
+        "fc.weight",
+        "fc.bias",
     ]
     assert [n for n, _ in net.named_buffers()] == [
-        "res.block.1.running_mean", "res.block.1.running_var", "drop.rng_state"
+        "res.block.1.running_mean",
+        "res.block.1.running_var",
+        "drop.rng_state",
     ]
     assert net.num_parameters() == (4 * 3 * 9 + 4) + (4 * 4 * 9 + 4) + 8 + (4 * 2 + 2)
 
@@ -78,8 +88,11 @@ def test_load_state_dict_names_missing_and_unexpected_keys():
     state = net.state_dict()
     del state["fc.bias"]
     state["fc.gain"] = np.ones(2)
-    with pytest.raises(ValueError, match=r"missing keys \['fc.bias'\].*unexpected keys "
-                                         r"\['fc.gain'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"missing keys \['fc.bias'\].*unexpected keys "
+        r"\['fc.gain'\]",
+    ):
         net.load_state_dict(state)
 
 
@@ -125,22 +138,29 @@ def test_sequential_indexing_iteration_and_length():
 
 def test_sequential_error_names_the_layer_and_the_input_shape(rng):
     net = small_net()
-    with pytest.raises(ValueError, match=r"layer 'conv' Conv2d\(3, 4.*input \(2, 5, 6, 6\).*"
-                                         r"5 channels but the weights expect 3"):
+    with pytest.raises(
+        ValueError,
+        match=r"layer 'conv' Conv2d\(3, 4.*input \(2, 5, 6, 6\).*"
+        r"5 channels but the weights expect 3",
+    ):
         net.forward(rng.standard_normal((2, 5, 6, 6)))
 
 
 def test_sequential_error_in_a_later_layer_names_that_layer(rng):
-    net = nn.Sequential({"conv": nn.Conv2d(3, 4, 3, dtype=F64, rng=rng),
-                         "fc": nn.Linear(10, 2, dtype=F64, rng=rng)})
+    net = nn.Sequential(
+        {"conv": nn.Conv2d(3, 4, 3, dtype=F64, rng=rng), "fc": nn.Linear(10, 2, dtype=F64, rng=rng)}
+    )
     with pytest.raises(ValueError, match=r"layer 'fc' Linear\(10, 2.*input \(1, 4, 3, 3\)"):
         net.forward(rng.standard_normal((1, 3, 5, 5)))
 
 
 def test_residual_identity_shape_mismatch_is_explained(rng):
     res = nn.Residual(nn.Conv2d(3, 4, 3, padding=1, dtype=F64, rng=rng))
-    with pytest.raises(ValueError, match=r"block output \(1, 4, 5, 5\) does not match the "
-                                         r"identity shortcut's \(1, 3, 5, 5\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"block output \(1, 4, 5, 5\) does not match the "
+        r"identity shortcut's \(1, 3, 5, 5\)",
+    ):
         res.forward(rng.standard_normal((1, 3, 5, 5)))
 
 
@@ -154,8 +174,13 @@ def test_conv_same_padding_keeps_size_and_rejects_even_kernels(rng):
 
 
 def test_layers_create_arrays_in_the_requested_dtype():
-    for layer in (nn.Linear(3, 2), nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.GroupNorm(1, 2),
-                  nn.LayerNorm(4)):
+    for layer in (
+        nn.Linear(3, 2),
+        nn.Conv2d(1, 2, 3),
+        nn.BatchNorm2d(2),
+        nn.GroupNorm(1, 2),
+        nn.LayerNorm(4),
+    ):
         assert all(p.dtype == np.float32 for p in layer.params.values())
     assert nn.Linear(3, 2, dtype=F64).params["weight"].dtype == F64
 

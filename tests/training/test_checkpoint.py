@@ -10,14 +10,24 @@ from cnnlab.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 
 
 def sample_arrays(rng):
-    return {"model/W1": rng.standard_normal((3, 4)),
-            "model/b1": rng.standard_normal(4).astype(np.float32),
-            "optim/W1/t": np.array(7), "labels": np.arange(5, dtype=np.int16),
-            "mask": np.array([True, False]), "empty": np.zeros((0, 2))}
+    return {
+        "model/W1": rng.standard_normal((3, 4)),
+        "model/b1": rng.standard_normal(4).astype(np.float32),
+        "optim/W1/t": np.array(7),
+        "labels": np.arange(5, dtype=np.int16),
+        "mask": np.array([True, False]),
+        "empty": np.zeros((0, 2)),
+    }
 
 
-META = {"epoch": 3, "lr": 0.1 * 3, "rng": {"state": 2**127 + 12345, "inc": 3},
-        "history": {"loss": [2.302585092994046, 1e-300]}, "note": "héllo", "none": None}
+META = {
+    "epoch": 3,
+    "lr": 0.1 * 3,
+    "rng": {"state": 2**127 + 12345, "inc": 3},
+    "history": {"loss": [2.302585092994046, 1e-300]},
+    "note": "héllo",
+    "none": None,
+}
 
 
 def test_round_trip_is_exact(tmp_path, rng):
@@ -48,12 +58,15 @@ def test_failed_write_keeps_the_old_file_and_leaves_no_temp(tmp_path, rng, monke
     assert [p.name for p in tmp_path.iterdir()] == ["ckpt.npz"]
 
 
-@pytest.mark.parametrize("arrays, meta, message", [
-    ({"x": np.array([object()])}, {}, "array 'x' has object dtype"),
-    ({"__meta__": np.zeros(1)}, {}, "'__meta__' is reserved"),
-    ({"x": np.zeros(1)}, {"value": np.zeros(2)}, "meta is not JSON-serialisable"),
-    ({"x": np.zeros(1)}, {"loss": float("nan")}, "meta is not JSON-serialisable"),
-])
+@pytest.mark.parametrize(
+    "arrays, meta, message",
+    [
+        ({"x": np.array([object()])}, {}, "array 'x' has object dtype"),
+        ({"__meta__": np.zeros(1)}, {}, "'__meta__' is reserved"),
+        ({"x": np.zeros(1)}, {"value": np.zeros(2)}, "meta is not JSON-serialisable"),
+        ({"x": np.zeros(1)}, {"loss": float("nan")}, "meta is not JSON-serialisable"),
+    ],
+)
 def test_bad_content_writes_nothing(tmp_path, arrays, meta, message):
     with pytest.raises(ValueError, match=message):
         save_checkpoint(tmp_path / "c.npz", arrays, meta)

@@ -39,8 +39,9 @@ def close(a, b):
 
 
 def test_sgd_matches_torch(rng):
-    for ours, theirs, _, _ in run_both(optim.sgd, {"learning_rate": 0.1},
-                                       lambda ps: torch.optim.SGD(ps, lr=0.1), rng):
+    for ours, theirs, _, _ in run_both(
+        optim.sgd, {"learning_rate": 0.1}, lambda ps: torch.optim.SGD(ps, lr=0.1), rng
+    ):
         close(ours, theirs)
 
 
@@ -79,11 +80,18 @@ def test_rmsprop_matches_torch(rng):
         close(ours_state["cache"], state["square_avg"].numpy())
 
 
-@pytest.mark.parametrize("rule, make", [
-    (optim.adam, lambda ps: torch.optim.Adam(ps, lr=1e-3, betas=(0.9, 0.999), eps=1e-8)),
-    (optim.adamw, lambda ps: torch.optim.AdamW(ps, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
-                                               weight_decay=1e-2)),
-])
+@pytest.mark.parametrize(
+    "rule, make",
+    [
+        (optim.adam, lambda ps: torch.optim.Adam(ps, lr=1e-3, betas=(0.9, 0.999), eps=1e-8)),
+        (
+            optim.adamw,
+            lambda ps: torch.optim.AdamW(
+                ps, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2
+            ),
+        ),
+    ],
+)
 def test_adam_and_adamw_match_torch(rng, rule, make):
     for step, (ours, theirs, config, state) in enumerate(run_both(rule, None, make, rng), 1):
         close(ours, theirs)

@@ -53,15 +53,18 @@ def test_triangular():
     assert got == pytest.approx([0.1, 0.55, 1, 0.55, 0.1, 0.55, 1], rel=1e-15)
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda: ExponentialDecay(0), "ExponentialDecay: gamma must be > 0"),
-    (lambda: StepDecay(0), "StepDecay: step_epochs must be > 0"),
-    (lambda: CosineDecay(5, warmup_epochs=5), "CosineDecay: need 0 <= warmup_epochs"),
-    (lambda: CosineDecay(5, min_factor=2), "CosineDecay: min_factor must be in"),
-    (lambda: OneCycle(10, pct_start=1), "OneCycle: pct_start must be in"),
-    (lambda: OneCycle(0), "OneCycle: total_epochs must be > 0"),
-    (lambda: Triangular(2, min_factor=-1), "Triangular: min_factor must be in"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: ExponentialDecay(0), "ExponentialDecay: gamma must be > 0"),
+        (lambda: StepDecay(0), "StepDecay: step_epochs must be > 0"),
+        (lambda: CosineDecay(5, warmup_epochs=5), "CosineDecay: need 0 <= warmup_epochs"),
+        (lambda: CosineDecay(5, min_factor=2), "CosineDecay: min_factor must be in"),
+        (lambda: OneCycle(10, pct_start=1), "OneCycle: pct_start must be in"),
+        (lambda: OneCycle(0), "OneCycle: total_epochs must be > 0"),
+        (lambda: Triangular(2, min_factor=-1), "Triangular: min_factor must be in"),
+    ],
+)
 def test_bad_arguments(make, message):
     with pytest.raises(ValueError, match=message):
         make()

@@ -40,10 +40,19 @@ def noise_augment(X, rng):
 
 def resume_kwargs(**extra):
     """Options that exercise every source of randomness and every piece of state."""
-    return {"update_rule": "adam", "optim_config": {"learning_rate": 1e-2},
-            "schedule": CosineDecay(4), "batch_size": 30, "num_epochs": 4,
-            "num_train_samples": 50, "num_val_samples": 60, "augment": noise_augment,
-            "verbose": False, "seed": 3, **extra}
+    return {
+        "update_rule": "adam",
+        "optim_config": {"learning_rate": 1e-2},
+        "schedule": CosineDecay(4),
+        "batch_size": 30,
+        "num_epochs": 4,
+        "num_train_samples": 50,
+        "num_val_samples": 60,
+        "augment": noise_augment,
+        "verbose": False,
+        "seed": 3,
+        **extra,
+    }
 
 
 def make_model(kind, seed=0):
@@ -74,8 +83,16 @@ def test_overfits_100_samples():
     X, y = rng.standard_normal((100, 20)), rng.integers(5, size=100)
     data = {"X_train": X, "y_train": y, "X_val": X, "y_val": y}
     model = TwoLayerNet(20, 64, 5, seed=0)
-    solver = Solver(model, data, update_rule="adam", optim_config={"learning_rate": 1e-2},
-                    batch_size=25, num_epochs=40, verbose=False, seed=0)
+    solver = Solver(
+        model,
+        data,
+        update_rule="adam",
+        optim_config={"learning_rate": 1e-2},
+        batch_size=25,
+        num_epochs=40,
+        verbose=False,
+        seed=0,
+    )
     solver.train()
     assert solver.check_accuracy(X, y) >= 0.95
     assert solver.loss_history[-1] < 0.5 * solver.loss_history[0]
@@ -86,8 +103,16 @@ def test_history_lengths_and_in_place_updates():
     model = SoftmaxRegression(5, 3)
     W = model.params["W"]
     initial = W.copy()
-    solver = Solver(model, data, update_rule="sgd_momentum", batch_size=40, num_epochs=3,
-                    lr_decay=0.5, optim_config={"learning_rate": 0.1}, verbose=False)
+    solver = Solver(
+        model,
+        data,
+        update_rule="sgd_momentum",
+        batch_size=40,
+        num_epochs=3,
+        lr_decay=0.5,
+        optim_config={"learning_rate": 0.1},
+        verbose=False,
+    )
     solver.train()
     assert model.params["W"] is W and not np.array_equal(W, initial)
     assert len(solver.loss_history) == 3 * (200 // 40)
@@ -105,8 +130,16 @@ def test_schedule_sets_the_learning_rate_of_every_update():
         return w - config["learning_rate"] * dw, config
 
     model = SoftmaxRegression(5, 3)
-    solver = Solver(model, data, update_rule=recording_sgd, batch_size=100, num_epochs=2,
-                    schedule=CosineDecay(2), optim_config={"learning_rate": 0.4}, verbose=False)
+    solver = Solver(
+        model,
+        data,
+        update_rule=recording_sgd,
+        batch_size=100,
+        num_epochs=2,
+        schedule=CosineDecay(2),
+        optim_config={"learning_rate": 0.4},
+        verbose=False,
+    )
     solver.train()
     want = [0.4 * CosineDecay(2)(t / 2) for t in range(4) for _ in model.params]
     assert seen == want
@@ -129,8 +162,11 @@ def test_resume_from_epoch_checkpoint_is_bit_exact(tmp_path, kind):
     full = Solver(make_model(kind), data, **resume_kwargs(checkpoint_name=str(tmp_path / "r")))
     full.train()
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"r_epoch_{k}.npz" for k in (1, 2, 3, 4)]
-    resumed = Solver(make_model(kind, seed=99), data,
-                     **resume_kwargs(seed=12345, resume=tmp_path / "r_epoch_2.npz"))
+    resumed = Solver(
+        make_model(kind, seed=99),
+        data,
+        **resume_kwargs(seed=12345, resume=tmp_path / "r_epoch_2.npz"),
+    )
     assert resumed.epoch == 2 and len(resumed.loss_history) == 2 * (200 // 30)
     resumed.train()
     assert_same_state(full, resumed)
@@ -168,8 +204,11 @@ def test_signal_stops_after_the_iteration_and_restores_the_handler(tmp_path, sig
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     before = signal.getsignal(signum)
     try:
-        stopped = Solver(Hooked(make_model("mlp"), send_signal_at(15, signum)), data,
-                         **resume_kwargs(checkpoint_path=path))
+        stopped = Solver(
+            Hooked(make_model("mlp"), send_signal_at(15, signum)),
+            data,
+            **resume_kwargs(checkpoint_path=path),
+        )
         stopped.train()
         assert signal.getsignal(signum) is before
     finally:
@@ -221,8 +260,9 @@ def test_sigterm_to_a_training_process(tmp_path):
     script = SIGTERM_SCRIPT.format(helpers=str(HERE), path=str(path))
     paths = [str(SRC), os.environ.get("PYTHONPATH", "")]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
-    child = subprocess.Popen([sys.executable, "-c", textwrap.dedent(script)],
-                             stdout=subprocess.PIPE, text=True, env=env)
+    child = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(script)], stdout=subprocess.PIPE, text=True, env=env
+    )
     assert child.stdout.readline().strip() == "epoch"
     child.send_signal(signal.SIGTERM)
     out, _ = child.communicate(timeout=60)
@@ -246,8 +286,16 @@ def test_early_stopping_restores_the_best_parameters_and_buffers():
     """val acc by epoch: 0.2, 0.5, 0.4, 0.5 (no improvement twice) -> stop after epoch 3."""
     script = [0.2, 0.5, 0.4, 0.5, 0.9, 0.1, 0.1]
     model = ScriptedModel(script)
-    solver = Solver(model, scripted_data(), update_rule="sgd", optim_config={"learning_rate": 1},
-                    batch_size=1, num_epochs=6, patience=2, verbose=False)
+    solver = Solver(
+        model,
+        scripted_data(),
+        update_rule="sgd",
+        optim_config={"learning_rate": 1},
+        batch_size=1,
+        num_epochs=6,
+        patience=2,
+        verbose=False,
+    )
     solver.train()
     assert solver.stopped_early and solver.epoch == 3
     assert solver.val_acc_history == [0.2, 0.5, 0.4, 0.5]
@@ -257,8 +305,15 @@ def test_early_stopping_restores_the_best_parameters_and_buffers():
 
 def test_without_patience_all_epochs_run_and_the_best_is_restored():
     model = ScriptedModel([0.2, 0.5, 0.4, 0.5, 0.9, 0.1, 0.1])
-    solver = Solver(model, scripted_data(), update_rule="sgd", optim_config={"learning_rate": 1},
-                    batch_size=1, num_epochs=6, verbose=False)
+    solver = Solver(
+        model,
+        scripted_data(),
+        update_rule="sgd",
+        optim_config={"learning_rate": 1},
+        batch_size=1,
+        num_epochs=6,
+        verbose=False,
+    )
     solver.train()
     assert not solver.stopped_early and solver.epoch == 6
     assert model.params["w"][0] == 4.0 and model.count[0] == 4.0
@@ -266,12 +321,22 @@ def test_without_patience_all_epochs_run_and_the_best_is_restored():
 
 def test_resuming_a_stopped_run_keeps_it_stopped(tmp_path):
     model = ScriptedModel([0.2, 0.5, 0.4, 0.5, 0.9, 0.1, 0.1])
-    kwargs = {"update_rule": "sgd", "optim_config": {"learning_rate": 1}, "batch_size": 1,
-              "num_epochs": 6, "patience": 2, "verbose": False,
-              "checkpoint_path": tmp_path / "c.npz"}
+    kwargs = {
+        "update_rule": "sgd",
+        "optim_config": {"learning_rate": 1},
+        "batch_size": 1,
+        "num_epochs": 6,
+        "patience": 2,
+        "verbose": False,
+        "checkpoint_path": tmp_path / "c.npz",
+    }
     Solver(model, scripted_data(), **kwargs).train()
-    again = Solver(ScriptedModel([0.2, 0.5, 0.4, 0.5, 0.9, 0.1, 0.1]), scripted_data(),
-                   resume=tmp_path / "c.npz", **kwargs)
+    again = Solver(
+        ScriptedModel([0.2, 0.5, 0.4, 0.5, 0.9, 0.1, 0.1]),
+        scripted_data(),
+        resume=tmp_path / "c.npz",
+        **kwargs,
+    )
     again.train()
     assert again.epoch == 3 and again.model.params["w"][0] == 1.0
 
@@ -283,9 +348,16 @@ def test_hooks_see_the_solver_generator_and_the_epoch_metrics():
         calls.append((X.shape, rng))
         return X
 
-    solver = Solver(SoftmaxRegression(5, 3), blob_data(), batch_size=50, num_epochs=2,
-                    augment=augment, on_epoch_end=lambda s, m: metrics.append(m),
-                    verbose=False, seed=0)
+    solver = Solver(
+        SoftmaxRegression(5, 3),
+        blob_data(),
+        batch_size=50,
+        num_epochs=2,
+        augment=augment,
+        on_epoch_end=lambda s, m: metrics.append(m),
+        verbose=False,
+        seed=0,
+    )
     solver.train()
     assert len(calls) == 8 and all(shape == (50, 5) and r is solver.rng for shape, r in calls)
     assert [m["epoch"] for m in metrics] == [1, 2]
@@ -299,9 +371,15 @@ def test_progress_lines_bar_and_silence(capsys):
     Solver(SoftmaxRegression(5, 3), blob_data(), progress_bar=False, **kwargs).train()
     lines = capsys.readouterr().out.splitlines()
     assert [line.split(" loss")[0] for line in lines if line.startswith("(Iteration")] == [
-        "(Iteration 1 / 8)", "(Iteration 4 / 8)", "(Iteration 7 / 8)"]
+        "(Iteration 1 / 8)",
+        "(Iteration 4 / 8)",
+        "(Iteration 7 / 8)",
+    ]
     assert [line.split(")")[0] for line in lines if line.startswith("(Epoch")] == [
-        "(Epoch 0 / 2", "(Epoch 1 / 2", "(Epoch 2 / 2"]
+        "(Epoch 0 / 2",
+        "(Epoch 1 / 2",
+        "(Epoch 2 / 2",
+    ]
     Solver(SoftmaxRegression(5, 3), blob_data(), progress_bar=True, **kwargs).train()
     out = capsys.readouterr().out
     assert "epoch 2/2" in out and "loss=" in out and "lr=" in out and "(Epoch 2 / 2)" in out
@@ -317,15 +395,23 @@ def test_check_accuracy_subsamples_with_the_solver_generator():
     assert a == b and a * 10 == round(a * 10)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"lr_decay": 0.9, "schedule": CosineDecay(3)}, "lr_decay or schedule, not both"),
-    ({"update_rule": "adagrad"}, "unknown update rule"),
-    ({"batch_size": 0}, "batch_size must be >= 1"),
-    ({"patience": 0}, "patience must be >= 1"),
-    ({"checkpoint_name": "a", "checkpoint_path": "b.npz"}, "checkpoint_name or checkpoint_path"),
-    ({"update_rule": lambda w, dw, c: (w, c), "schedule": CosineDecay(3)},
-     r"schedule needs optim_config\['learning_rate'\]"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"lr_decay": 0.9, "schedule": CosineDecay(3)}, "lr_decay or schedule, not both"),
+        ({"update_rule": "adagrad"}, "unknown update rule"),
+        ({"batch_size": 0}, "batch_size must be >= 1"),
+        ({"patience": 0}, "patience must be >= 1"),
+        (
+            {"checkpoint_name": "a", "checkpoint_path": "b.npz"},
+            "checkpoint_name or checkpoint_path",
+        ),
+        (
+            {"update_rule": lambda w, dw, c: (w, c), "schedule": CosineDecay(3)},
+            r"schedule needs optim_config\['learning_rate'\]",
+        ),
+    ],
+)
 def test_bad_options(kwargs, message):
     with pytest.raises(ValueError, match=message):
         Solver(SoftmaxRegression(5, 3), blob_data(), **kwargs)
@@ -341,8 +427,13 @@ def test_bad_data():
 
 def test_resume_rejects_a_different_batch_size(tmp_path):
     data = blob_data()
-    Solver(SoftmaxRegression(5, 3), data, num_epochs=1, verbose=False,
-           checkpoint_path=tmp_path / "c.npz").train()
+    Solver(
+        SoftmaxRegression(5, 3),
+        data,
+        num_epochs=1,
+        verbose=False,
+        checkpoint_path=tmp_path / "c.npz",
+    ).train()
     with pytest.raises(ValueError, match="batch_size=100 but this Solver has batch_size=50"):
         Solver(SoftmaxRegression(5, 3), data, batch_size=50, resume=tmp_path / "c.npz")
 
@@ -356,8 +447,14 @@ def test_compat_names():
 
 
 def test_interrupt_without_a_checkpoint_destination_just_stops(capsys):
-    solver = Solver(Hooked(make_model("mlp"), interrupt_at(3)), blob_data(), batch_size=50,
-                    num_epochs=2, progress_bar=False, seed=0)
+    solver = Solver(
+        Hooked(make_model("mlp"), interrupt_at(3)),
+        blob_data(),
+        batch_size=50,
+        num_epochs=2,
+        progress_bar=False,
+        seed=0,
+    )
     solver.train()
     assert solver.interrupted == "KeyboardInterrupt" and solver.t == 2
     assert solver.last_checkpoint is None

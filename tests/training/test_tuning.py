@@ -20,7 +20,8 @@ def test_grid_search_tries_every_combination_and_picks_the_best():
     """val_acc = 1 - (x - 2)^2 / 10 - (y - 0.5)^2 peaks at x = 2, y = 0.5."""
     result = grid_search(scripted_train_fn, {"x": [0, 1, 2, 3], "y": [0.0, 0.5]}, seed=1)
     assert [t.config for t in result.trials] == [
-        {"x": x, "y": y} for x in (0, 1, 2, 3) for y in (0.0, 0.5)]
+        {"x": x, "y": y} for x in (0, 1, 2, 3) for y in (0.0, 0.5)
+    ]
     assert result.best_config == {"x": 2, "y": 0.5} and result.best.val_acc == 1.0
     assert [t.seed for t in result.trials] == trial_seeds(1, 8)
     assert all(t.result["seed"] == t.seed for t in result.trials)
@@ -29,8 +30,9 @@ def test_grid_search_tries_every_combination_and_picks_the_best():
 
 def test_solver_trials_in_parallel_find_the_working_learning_rate():
     """Softmax regression on separable blobs: lr 1e-7 cannot learn in 3 epochs, 0.5 can."""
-    train_fn = SolverTrial(softmax_factory, blob_data(),
-                           {"update_rule": "sgd", "num_epochs": 3, "batch_size": 50})
+    train_fn = SolverTrial(
+        softmax_factory, blob_data(), {"update_rule": "sgd", "num_epochs": 3, "batch_size": 50}
+    )
     grid = {"learning_rate": [1e-7, 0.5], "batch_size": [50, 100]}
     parallel = grid_search(train_fn, grid, seed=0, n_jobs=2)
     assert parallel.best_config["learning_rate"] == 0.5

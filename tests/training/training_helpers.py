@@ -22,12 +22,17 @@ def softmax_loss(scores: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
 class TwoLayerNet:
     """affine - relu - affine - softmax, with L2 regularisation ``reg``. X (N, D)."""
 
-    def __init__(self, D: int, H: int, K: int, seed: int = 0, reg: float = 0.0,
-                 weight_scale: float = 0.1) -> None:
+    def __init__(
+        self, D: int, H: int, K: int, seed: int = 0, reg: float = 0.0, weight_scale: float = 0.1
+    ) -> None:
         rng = np.random.default_rng(seed)
         self.reg = reg
-        self.params = {"W1": weight_scale * rng.standard_normal((D, H)), "b1": np.zeros(H),
-                       "W2": weight_scale * rng.standard_normal((H, K)), "b2": np.zeros(K)}
+        self.params = {
+            "W1": weight_scale * rng.standard_normal((D, H)),
+            "b1": np.zeros(H),
+            "W2": weight_scale * rng.standard_normal((H, K)),
+            "b2": np.zeros(K),
+        }
 
     def loss(self, X: np.ndarray, y: np.ndarray | None = None) -> Any:
         p = self.params
@@ -39,8 +44,12 @@ class TwoLayerNet:
         loss, dscores = softmax_loss(scores, y)
         loss += 0.5 * self.reg * (np.sum(p["W1"] ** 2) + np.sum(p["W2"] ** 2))
         dhidden = (dscores @ p["W2"].T) * (hidden_in > 0)
-        grads = {"W1": X.T @ dhidden + self.reg * p["W1"], "b1": dhidden.sum(axis=0),
-                 "W2": hidden.T @ dscores + self.reg * p["W2"], "b2": dscores.sum(axis=0)}
+        grads = {
+            "W1": X.T @ dhidden + self.reg * p["W1"],
+            "b1": dhidden.sum(axis=0),
+            "W2": hidden.T @ dscores + self.reg * p["W2"],
+            "b2": dscores.sum(axis=0),
+        }
         return loss, grads
 
 
@@ -100,17 +109,21 @@ class Hooked:
 
 def interrupt_at(call: int) -> Any:
     """Hook raising KeyboardInterrupt at training call ``call``."""
+
     def hook(n: int) -> None:
         if n == call:
             raise KeyboardInterrupt
+
     return hook
 
 
 def send_signal_at(call: int, signum: int = signal.SIGTERM) -> Any:
     """Hook sending signal ``signum`` to this process at training call ``call``."""
+
     def hook(n: int) -> None:
         if n == call:
             os.kill(os.getpid(), signum)
+
     return hook
 
 
@@ -136,8 +149,7 @@ class ScriptedModel:
             return 1.0, {"w": -np.ones(1)}
         labels = X[:, 0].astype(int)
         num_right = round(self.script[round(self.params["w"][0])] * len(X))
-        predicted = np.where(np.arange(len(X)) < num_right, labels,
-                             (labels + 1) % self.num_classes)
+        predicted = np.where(np.arange(len(X)) < num_right, labels, (labels + 1) % self.num_classes)
         return np.eye(self.num_classes)[predicted]
 
     def state_dict(self) -> dict[str, np.ndarray]:
@@ -156,12 +168,17 @@ def blobs(n: int, D: int, K: int, seed: int, spread: float = 1.0) -> tuple[np.nd
     return centres[y] + spread * rng.standard_normal((n, D)), y
 
 
-def blob_data(n_train: int = 200, n_val: int = 100, D: int = 5, K: int = 3,
-              seed: int = 0) -> dict[str, np.ndarray]:
+def blob_data(
+    n_train: int = 200, n_val: int = 100, D: int = 5, K: int = 3, seed: int = 0
+) -> dict[str, np.ndarray]:
     """Train/val splits of one blob problem."""
     X, y = blobs(n_train + n_val, D, K, seed)
-    return {"X_train": X[:n_train], "y_train": y[:n_train],
-            "X_val": X[n_train:], "y_val": y[n_train:]}
+    return {
+        "X_train": X[:n_train],
+        "y_train": y[:n_train],
+        "X_val": X[n_train:],
+        "y_val": y[n_train:],
+    }
 
 
 def softmax_factory(config: dict[str, Any], seed: int) -> SoftmaxRegression:

@@ -30,13 +30,16 @@ def test_empty_input_gives_zeros() -> None:
     np.testing.assert_array_equal(confusion_matrix(empty, empty, 2), np.zeros((2, 2)))
 
 
-@pytest.mark.parametrize(("y_true", "y_pred", "k", "message"), [
-    ([0, 1], [0], 2, "y_pred must be 2 integer labels"),
-    ([0, 2], [0, 1], 2, r"y_true must lie in \[0, 2\)"),
-    ([0, 1], [0, -1], 2, r"y_pred must lie in \[0, 2\)"),
-    ([0.0, 1.0], [0, 1], 2, "y_true must be 2 integer labels"),
-    ([0, 1], [0, 1], 0, "num_classes must be a positive integer"),
-])
+@pytest.mark.parametrize(
+    ("y_true", "y_pred", "k", "message"),
+    [
+        ([0, 1], [0], 2, "y_pred must be 2 integer labels"),
+        ([0, 2], [0, 1], 2, r"y_true must lie in \[0, 2\)"),
+        ([0, 1], [0, -1], 2, r"y_pred must lie in \[0, 2\)"),
+        ([0.0, 1.0], [0, 1], 2, "y_true must be 2 integer labels"),
+        ([0, 1], [0, 1], 0, "num_classes must be a positive integer"),
+    ],
+)
 def test_bad_labels(y_true, y_pred, k, message) -> None:
     with pytest.raises(ValueError, match=f"confusion_matrix: {message}"):
         confusion_matrix(np.array(y_true), np.array(y_pred), k)

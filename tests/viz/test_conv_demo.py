@@ -15,8 +15,14 @@ def test_demo_filters_against_the_formulas(rng: np.random.Generator) -> None:
     np.testing.assert_allclose(out[:, 0], grey, rtol=1e-12, atol=1e-9)
     # horizontal Sobel on the zero-padded blue channel, as a cross-correlation, plus 128
     blue = np.pad(x[:, 2], ((0, 0), (1, 1), (1, 1)))
-    edges = (blue[:, :-2, :-2] + 2 * blue[:, :-2, 1:-1] + blue[:, :-2, 2:]
-             - blue[:, 2:, :-2] - 2 * blue[:, 2:, 1:-1] - blue[:, 2:, 2:]) + 128
+    edges = (
+        blue[:, :-2, :-2]
+        + 2 * blue[:, :-2, 1:-1]
+        + blue[:, :-2, 2:]
+        - blue[:, 2:, :-2]
+        - 2 * blue[:, 2:, 1:-1]
+        - blue[:, 2:, 2:]
+    ) + 128
     np.testing.assert_allclose(out[:, 1], edges, rtol=1e-12, atol=1e-9)
 
 

@@ -21,15 +21,18 @@ def test_ema_keeps_a_constant_and_beta_zero_is_the_identity() -> None:
 
 
 def test_auto_beta_window() -> None:
-    assert auto_beta(10) == pytest.approx(1 - 1 / 5)      # at least 5 points
+    assert auto_beta(10) == pytest.approx(1 - 1 / 5)  # at least 5 points
     assert auto_beta(3000) == pytest.approx(1 - 1 / 100)  # n / 30
     assert auto_beta(10**6) == pytest.approx(1 - 1 / 200)  # at most 200
 
 
-@pytest.mark.parametrize(("values", "beta", "message"), [
-    (np.zeros((2, 2)), 0.9, "values must be 1-D"),
-    ([1.0, 2.0], 1.0, r"beta must be in \[0, 1\)"),
-])
+@pytest.mark.parametrize(
+    ("values", "beta", "message"),
+    [
+        (np.zeros((2, 2)), 0.9, "values must be 1-D"),
+        ([1.0, 2.0], 1.0, r"beta must be in \[0, 1\)"),
+    ],
+)
 def test_ema_bad_input(values, beta, message) -> None:
     with pytest.raises(ValueError, match=f"ema: {message}"):
         ema(values, beta)
@@ -50,15 +53,21 @@ def test_default_num_epochs() -> None:
 
 
 def test_accuracy_starts_at_epoch_zero_when_checked_before_training() -> None:
-    history = {"loss_history": np.linspace(2, 1, 30), "train_acc_history": np.array([.1, .3, .5]),
-               "val_acc_history": [.1, .2, .4], "lr_history": [1e-3, 5e-4]}
+    history = {
+        "loss_history": np.linspace(2, 1, 30),
+        "train_acc_history": np.array([0.1, 0.3, 0.5]),
+        "val_acc_history": [0.1, 0.2, 0.4],
+        "lr_history": [1e-3, 5e-4],
+    }
     fig = plot_training_curves(history)
     loss_ax, acc_ax, lr_ax = fig.axes
     np.testing.assert_array_equal(acc_ax.lines[0].get_xdata(), [0, 1, 2])
-    np.testing.assert_array_equal(acc_ax.lines[0].get_ydata(), [.1, .3, .5])
+    np.testing.assert_array_equal(acc_ax.lines[0].get_ydata(), [0.1, 0.3, 0.5])
     np.testing.assert_array_equal(lr_ax.lines[0].get_xdata(), [1, 2])
-    np.testing.assert_array_equal(loss_ax.lines[1].get_ydata(), ema(history["loss_history"],
-                                                                     auto_beta(30)))
-    with pytest.raises(ValueError, match="plot_training_curves: per-epoch series of 3 values "
-                                         "for 1 epochs"):
+    np.testing.assert_array_equal(
+        loss_ax.lines[1].get_ydata(), ema(history["loss_history"], auto_beta(30))
+    )
+    with pytest.raises(
+        ValueError, match="plot_training_curves: per-epoch series of 3 values for 1 epochs"
+    ):
         plot_training_curves(history, num_epochs=1)

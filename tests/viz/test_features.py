@@ -10,8 +10,13 @@ from cnnlab.viz.features import layer_activations
 
 
 def make_net() -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(3, 4, 3, padding=1, dtype=np.float64, rng=0), nn.ReLU(),
-                         nn.Dropout(0.5), nn.MaxPool2d(2), nn.Flatten())
+    return nn.Sequential(
+        nn.Conv2d(3, 4, 3, padding=1, dtype=np.float64, rng=0),
+        nn.ReLU(),
+        nn.Dropout(0.5),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+    )
 
 
 def test_activations_equal_the_layers_applied_by_hand(rng: np.random.Generator) -> None:
@@ -39,8 +44,11 @@ def test_bad_layer_and_shapes(rng: np.random.Generator) -> None:
     image = rng.standard_normal((3, 6, 6))
     with pytest.raises(ValueError, match=r"layer_activations: layer 5 out of range .* 5 layers"):
         layer_activations(net, image, 5)
-    with pytest.raises(ValueError, match=r"layer_activations: layer 4 \(Flatten\) gives shape "
-                                         r"\(1, 36\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"layer_activations: layer 4 \(Flatten\) gives shape "
+        r"\(1, 36\)",
+    ):
         layer_activations(net, image, 4)
     with pytest.raises(ValueError, match=r"layer_activations: image must be .* got \(2, 3, 6, 6\)"):
         layer_activations(net, np.zeros((2, 3, 6, 6)), 0)

@@ -56,29 +56,47 @@ def test_every_figure(sample, tmp_path: Path, rng: np.random.Generator) -> None:
     images, labels = sample
     pred, probs = predictions_inputs(images, labels, rng)
     trained_like = np.cos(np.arange(8 * 3 * 5 * 5).reshape(8, 3, 5, 5) / 7.0)
-    history = {"loss_history": list(2.3 * np.exp(-np.arange(200) / 60) + rng.random(200) / 5),
-               "train_acc_history": [0.2, 0.35, 0.5], "val_acc_history": [0.2, 0.3, 0.42],
-               "lr_history": [1e-3, 1e-4, 1e-5]}
+    history = {
+        "loss_history": list(2.3 * np.exp(-np.arange(200) / 60) + rng.random(200) / 5),
+        "train_acc_history": [0.2, 0.35, 0.5],
+        "val_acc_history": [0.2, 0.3, 0.42],
+        "lr_history": [1e-3, 1e-4, 1e-5],
+    }
     conv = nn.Conv2d(3, 12, 3, padding=1, dtype=np.float64, rng=0)
-    maps = layer_activations(nn.Sequential(conv, nn.ReLU()), images[0].transpose(2, 0, 1) / 255,
-                             1)
+    maps = layer_activations(nn.Sequential(conv, nn.ReLU()), images[0].transpose(2, 0, 1) / 255, 1)
     cm = confusion_matrix(labels, pred, 10)
     cases = {
         "filters": (lambda p: plot_filters(trained_like, path=p), (500, 500)),
-        "filters_grey": (lambda p: plot_filters(trained_like[:, :1], path=p, figsize=(3, 2),
-                                                dpi=80), (240, 160)),
+        "filters_grey": (
+            lambda p: plot_filters(trained_like[:, :1], path=p, figsize=(3, 2), dpi=80),
+            (240, 160),
+        ),
         "curves": (lambda p: plot_training_curves(history, path=p), (1300, 380)),
-        "curves_empty": (lambda p: plot_training_curves({"loss_history": [2.0, 1.0]}, path=p,
-                                                        figsize=(6, 2), dpi=50), (300, 100)),
+        "curves_empty": (
+            lambda p: plot_training_curves(
+                {"loss_history": [2.0, 1.0]}, path=p, figsize=(6, 2), dpi=50
+            ),
+            (300, 100),
+        ),
         "confusion": (lambda p: plot_confusion_matrix(cm, CLASSES, path=p), (750, 620)),
-        "per_class": (lambda p: plot_per_class_accuracy(np.diag(cm) / cm.sum(1), CLASSES,
-                                                        path=p, dpi=60), (420, 270)),
-        "confusion_images": (lambda p: plot_confusion_images(images, labels, pred, CLASSES,
-                                                             path=p), (750, 750)),
-        "predictions": (lambda p: plot_predictions(images[:25], labels[:25], pred[:25],
-                                                   probs[:25], CLASSES, path=p), (850, 950)),
-        "dataset": (lambda p: plot_dataset_samples(images, labels, CLASSES, seed=rng, path=p),
-                    (800, 880)),
+        "per_class": (
+            lambda p: plot_per_class_accuracy(np.diag(cm) / cm.sum(1), CLASSES, path=p, dpi=60),
+            (420, 270),
+        ),
+        "confusion_images": (
+            lambda p: plot_confusion_images(images, labels, pred, CLASSES, path=p),
+            (750, 750),
+        ),
+        "predictions": (
+            lambda p: plot_predictions(
+                images[:25], labels[:25], pred[:25], probs[:25], CLASSES, path=p
+            ),
+            (850, 950),
+        ),
+        "dataset": (
+            lambda p: plot_dataset_samples(images, labels, CLASSES, seed=rng, path=p),
+            (800, 880),
+        ),
         "features": (lambda p: plot_feature_maps(maps, image=images[0], path=p), (1000, 650)),
         "conv_demo": (lambda p: plot_conv_demo(48, path=p, dpi=50), (450, 480)),
     }
@@ -87,7 +105,8 @@ def test_every_figure(sample, tmp_path: Path, rng: np.random.Generator) -> None:
         check_png(draw(path), path, size_px)
     assert plt.get_fignums() == []
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
-        f"{name}.png" for name in cases)  # no temporary files left behind
+        f"{name}.png" for name in cases
+    )  # no temporary files left behind
 
 
 def test_figures_without_path_write_nothing(sample, tmp_path: Path, monkeypatch) -> None:
@@ -100,8 +119,10 @@ def test_figures_without_path_write_nothing(sample, tmp_path: Path, monkeypatch)
 
 def test_dataset_samples_are_reproducible(sample) -> None:
     images, labels = sample
-    titles = [[ax.get_xlabel() for ax in plot_dataset_samples(images, labels, CLASSES,
-                                                              seed=3).axes] for _ in range(2)]
+    titles = [
+        [ax.get_xlabel() for ax in plot_dataset_samples(images, labels, CLASSES, seed=3).axes]
+        for _ in range(2)
+    ]
     assert titles[0] == titles[1] and len(titles[0]) == 25
 
 
@@ -118,16 +139,23 @@ def test_predictions_mark_the_wrong_ones(sample) -> None:
     assert fig.axes[1].get_ylabel() == CLASSES[labels[1]]
 
 
-@pytest.mark.parametrize(("call", "message"), [
-    (lambda: plot_filters(np.zeros((4, 2, 3, 3))), r"plot_filters: .* got \(4, 2, 3, 3\)"),
-    (lambda: plot_predictions(np.zeros((2, 8, 8, 3)), [0, 1], [0, 1], np.zeros((3, 2))),
-     r"plot_predictions: probs must be \(N, K\) with N = 2"),
-    (lambda: plot_confusion_matrix(np.zeros((3, 2))), r"plot_confusion_matrix: .*\(3, 2\)"),
-    (lambda: plot_confusion_matrix(np.eye(2), ["a"]), "plot_confusion_matrix: 1 class names"),
-    (lambda: plot_dataset_samples(np.zeros((2, 5, 8, 8)), [0, 1]),
-     r"plot_dataset_samples: images must be .* got shape \(2, 5, 8, 8\)"),
-    (lambda: plot_feature_maps(np.zeros((4, 4))), r"plot_feature_maps: maps must be"),
-])
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: plot_filters(np.zeros((4, 2, 3, 3))), r"plot_filters: .* got \(4, 2, 3, 3\)"),
+        (
+            lambda: plot_predictions(np.zeros((2, 8, 8, 3)), [0, 1], [0, 1], np.zeros((3, 2))),
+            r"plot_predictions: probs must be \(N, K\) with N = 2",
+        ),
+        (lambda: plot_confusion_matrix(np.zeros((3, 2))), r"plot_confusion_matrix: .*\(3, 2\)"),
+        (lambda: plot_confusion_matrix(np.eye(2), ["a"]), "plot_confusion_matrix: 1 class names"),
+        (
+            lambda: plot_dataset_samples(np.zeros((2, 5, 8, 8)), [0, 1]),
+            r"plot_dataset_samples: images must be .* got shape \(2, 5, 8, 8\)",
+        ),
+        (lambda: plot_feature_maps(np.zeros((4, 4))), r"plot_feature_maps: maps must be"),
+    ],
+)
 def test_bad_input(call, message) -> None:
     with pytest.raises(ValueError, match=message):
         call()

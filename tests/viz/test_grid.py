@@ -9,8 +9,9 @@ from cnnlab.compat.cs231n.vis_utils import visualize_grid as compat_visualize_gr
 from cnnlab.viz.grid import visualize_grid
 
 
-@pytest.mark.parametrize(("n", "per_side"), [(1, 1), (2, 2), (4, 2), (5, 3), (9, 3), (10, 4),
-                                             (32, 6)])
+@pytest.mark.parametrize(
+    ("n", "per_side"), [(1, 1), (2, 2), (4, 2), (5, 3), (9, 3), (10, 4), (32, 6)]
+)
 def test_grid_shape(n: int, per_side: int) -> None:
     # g = ceil(sqrt(N)) tiles per side; g * 3 + (g - 1) * 2 rows for 3x5 images, padding 2
     grid = visualize_grid(np.arange(n * 3 * 5 * 2, dtype=float).reshape(n, 3, 5, 2), padding=2)
@@ -19,17 +20,23 @@ def test_grid_shape(n: int, per_side: int) -> None:
 
 def test_tiles_are_placed_and_scaled_by_hand() -> None:
     # three 2x2 grey images -> a 2x2 grid of tiles (g = 2), padding 1: 5x5 pixels
-    xs = np.array([[[1, 3], [5, 9]],          # min 1, max 9: (x - 1) / 8 * 255
-                   [[-2, -2], [-2, 2]],       # min -2, max 2: (x + 2) / 4 * 255
-                   [[7, 7], [7, 7]]],         # constant: all zeros
-                  dtype=float)[..., None]
-    expected = np.array([
-        [0.0, 63.75, 0, 0, 0],
-        [127.5, 255, 0, 0, 255],
-        [0, 0, 0, 0, 0],
-        [0, 0, 0, 0, 0],
-        [0, 0, 0, 0, 0],
-    ])
+    xs = np.array(
+        [
+            [[1, 3], [5, 9]],  # min 1, max 9: (x - 1) / 8 * 255
+            [[-2, -2], [-2, 2]],  # min -2, max 2: (x + 2) / 4 * 255
+            [[7, 7], [7, 7]],
+        ],  # constant: all zeros
+        dtype=float,
+    )[..., None]
+    expected = np.array(
+        [
+            [0.0, 63.75, 0, 0, 0],
+            [127.5, 255, 0, 0, 255],
+            [0, 0, 0, 0, 0],
+            [0, 0, 0, 0, 0],
+            [0, 0, 0, 0, 0],
+        ]
+    )
     grid = visualize_grid(xs)
     assert grid.shape == (5, 5, 1)
     np.testing.assert_allclose(grid[..., 0], expected, rtol=0, atol=1e-12)
@@ -41,7 +48,7 @@ def test_ubound_and_colour_channels_share_one_scale_per_image() -> None:
     image[0, 0, 0] = [0, 2, 4]
     image[0, 0, 1] = [1, 3, 8]
     grid = visualize_grid(image, ubound=1.0, padding=5)
-    assert grid.shape == (1, 2, 3)   # one tile: no padding at all
+    assert grid.shape == (1, 2, 3)  # one tile: no padding at all
     np.testing.assert_allclose(grid[0], [[0, 0.25, 0.5], [0.125, 0.375, 1.0]])
 
 

@@ -64,40 +64,73 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "autoencoder",
         help="train a sparse autoencoder on natural image patches",
         description="Train a sparse autoencoder (one sigmoid hidden layer, weight decay, KL "
-                    "sparsity) on random grey patches of natural photos, and draw its hidden "
-                    "weights. Patches come from scikit-image's photos unless --source or --h5.")
-    p.add_argument("--patches", type=int, default=None,
-                   help="training patches (default 10240; with --h5: all in the file)")
+        "sparsity) on random grey patches of natural photos, and draw its hidden "
+        "weights. Patches come from scikit-image's photos unless --source or --h5.",
+    )
+    p.add_argument(
+        "--patches",
+        type=int,
+        default=None,
+        help="training patches (default 10240; with --h5: all in the file)",
+    )
     p.add_argument("--patch-size", type=int, default=16, help="patch side p (default 16)")
     p.add_argument("--hidden", type=int, default=64, help="hidden units Lhid (default 64)")
-    p.add_argument("--lambda", dest="lam", type=float, default=5e-4,
-                   help="weight decay (default 5e-4)")
-    p.add_argument("--beta", type=float, default=0.01,
-                   help="sparsity weight (default 0.01, the seed's; 0.3-1 makes the code "
-                        "sparse and the filters localised edges)")
+    p.add_argument(
+        "--lambda", dest="lam", type=float, default=5e-4, help="weight decay (default 5e-4)"
+    )
+    p.add_argument(
+        "--beta",
+        type=float,
+        default=0.01,
+        help="sparsity weight (default 0.01, the seed's; 0.3-1 makes the code "
+        "sparse and the filters localised edges)",
+    )
     p.add_argument("--rho", type=float, default=0.05, help="sparsity target (default 0.05)")
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default="lbfgs",
-                   help="lbfgs (SciPy L-BFGS-B), adam or gd (full-batch; the seed's)")
-    p.add_argument("--iters", type=int, default=None,
-                   help="iterations/epochs (default: lbfgs 400, adam 5000, gd 5000)")
-    p.add_argument("--lr", type=float, default=None,
-                   help="learning rate (default: gd 0.35, adam 1e-3)")
-    p.add_argument("--batch-size", type=int, default=None,
-                   help="Adam mini-batch size (default: full batch)")
+    p.add_argument(
+        "--optimizer",
+        choices=OPTIMIZERS,
+        default="lbfgs",
+        help="lbfgs (SciPy L-BFGS-B), adam or gd (full-batch; the seed's)",
+    )
+    p.add_argument(
+        "--iters",
+        type=int,
+        default=None,
+        help="iterations/epochs (default: lbfgs 400, adam 5000, gd 5000)",
+    )
+    p.add_argument(
+        "--lr", type=float, default=None, help="learning rate (default: gd 0.35, adam 1e-3)"
+    )
+    p.add_argument(
+        "--batch-size", type=int, default=None, help="Adam mini-batch size (default: full batch)"
+    )
     source = p.add_mutually_exclusive_group()
-    source.add_argument("--source", default="skimage", metavar="SOURCE",
-                        help="images to cut patches from: 'skimage' (scikit-image's photos, "
-                             "default), 'cifar10' (the first 10,000 CIFAR-10 training photos) "
-                             "or a folder of image files")
-    source.add_argument("--h5", metavar="FILE",
-                        help="read patches (N, 3, p, p) from an HDF5 file like assign3_data1.h5")
-    p.add_argument("--whiten", action="store_true",
-                   help="whiten the images before cutting patches (Olshausen's 1/f filter, as "
-                        "for UFLDL's IMAGES.mat); not with --h5")
+    source.add_argument(
+        "--source",
+        default="skimage",
+        metavar="SOURCE",
+        help="images to cut patches from: 'skimage' (scikit-image's photos, "
+        "default), 'cifar10' (the first 10,000 CIFAR-10 training photos) "
+        "or a folder of image files",
+    )
+    source.add_argument(
+        "--h5",
+        metavar="FILE",
+        help="read patches (N, 3, p, p) from an HDF5 file like assign3_data1.h5",
+    )
+    p.add_argument(
+        "--whiten",
+        action="store_true",
+        help="whiten the images before cutting patches (Olshausen's 1/f filter, as "
+        "for UFLDL's IMAGES.mat); not with --h5",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--out", default="autoencoder_out", help="output folder")
-    p.add_argument("--sweep", action="store_true",
-                   help="part D: Lhid in {10, 60, 100} x lambda in {0, 1e-4, 1e-3}")
+    p.add_argument(
+        "--sweep",
+        action="store_true",
+        help="part D: Lhid in {10, 60, 100} x lambda in {0, 1e-4, 1e-3}",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar or messages")
     p.set_defaults(func=run)
 
@@ -135,8 +168,9 @@ def _load_images(source: str) -> tuple[Sequence[np.ndarray], str]:
 
 def _fit(args, data, lhid: int, lam: float) -> Model:
     model = Model(data.shape[1], lhid, lam, args.beta, args.rho, seed=args.seed)
-    return model.fit(data, args.optimizer, args.iters, args.lr, args.batch_size,
-                     verbose=not args.quiet)
+    return model.fit(
+        data, args.optimizer, args.iters, args.lr, args.batch_size, verbose=not args.quiet
+    )
 
 
 def _summary(model: Model, test: np.ndarray) -> dict[str, Any]:
@@ -159,16 +193,21 @@ def run(args: argparse.Namespace) -> int:
     say = (lambda *a: None) if args.quiet else print
     rgb, rgb_test, source = _load_data(args)
     grey = preprocess_patches(np.concatenate([rgb, rgb_test]))
-    data, test = grey[:len(rgb)], grey[len(rgb):]
+    data, test = grey[: len(rgb)], grey[len(rgb) :]
     # whitened images have zero mean and unit variance: show +-3 standard deviations
     shown = 0.5 + rgb / 6 if args.whiten else rgb
     plot_patches(shown, data, seed=args.seed, save=out / "patches.png")
     results: dict[str, Any] = {
-        "source": source, "num_patches": len(data), "patch_size": int(rgb.shape[-1]),
-        "beta": args.beta, "rho": args.rho, "optimizer": args.optimizer,
+        "source": source,
+        "num_patches": len(data),
+        "patch_size": int(rgb.shape[-1]),
+        "beta": args.beta,
+        "rho": args.rho,
+        "optimizer": args.optimizer,
         "iters": DEFAULT_ITERS[args.optimizer] if args.iters is None else args.iters,
         "lr": DEFAULT_LR.get(args.optimizer) if args.lr is None else args.lr,
-        "seed": args.seed}
+        "seed": args.seed,
+    }
     start = time.perf_counter()
     if args.sweep:
         runs, recons, histories = [], {}, {}
@@ -179,8 +218,11 @@ def run(args: argparse.Namespace) -> int:
                 say(f"autoencoder: training Lhid={lhid}, lambda={lam:g}")
                 model = _fit(args, data, lhid, lam)
                 model.save(out / f"weights_{tag}.npz")
-                plot_hidden_weights(model.W1, f"Lhid = {lhid}, lambda = {lam:g}",
-                                    save=out / f"hidden_weights_{tag}.png")
+                plot_hidden_weights(
+                    model.W1,
+                    f"Lhid = {lhid}, lambda = {lam:g}",
+                    save=out / f"hidden_weights_{tag}.png",
+                )
                 label = f"Lhid={lhid}, λ={lam:g}"
                 recons[label] = model.reconstruct(chosen)[0]
                 histories[label] = model.cost_history

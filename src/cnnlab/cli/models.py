@@ -15,16 +15,22 @@ from cnnlab.gradcheck import grad_check_sparse
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the summary and gradcheck sub-commands."""
-    s = sub.add_parser("summary", help="the model's layers, output shapes and parameter counts",
-                       description="Print the layer table of the model as 'cnnlab train "
-                       "--model NAME' builds it (the model's training defaults).")
+    s = sub.add_parser(
+        "summary",
+        help="the model's layers, output shapes and parameter counts",
+        description="Print the layer table of the model as 'cnnlab train "
+        "--model NAME' builds it (the model's training defaults).",
+    )
     s.add_argument("--model", default="three_layer", choices=models.available())
     s.set_defaults(func=run_summary)
 
-    g = sub.add_parser("gradcheck", help="check a model's gradients numerically",
-                       description="Compare the model's analytic gradients with central "
-                       "differences (float64, a batch of 2 random inputs, reg 0.1, dropout off) "
-                       "at a few random entries of every parameter.")
+    g = sub.add_parser(
+        "gradcheck",
+        help="check a model's gradients numerically",
+        description="Compare the model's analytic gradients with central "
+        "differences (float64, a batch of 2 random inputs, reg 0.1, dropout off) "
+        "at a few random entries of every parameter.",
+    )
     g.add_argument("--model", default="three_layer", choices=models.available())
     g.add_argument("--checks", type=int, default=5, help="entries checked per parameter")
     g.add_argument("--seed", type=int, default=0)
@@ -61,8 +67,9 @@ def check_model_gradients(name: str, checks: int = 5, seed: int = 0) -> dict[str
     errors = {}
     with contextlib.redirect_stdout(io.StringIO()):
         for pname, w in model.params.items():
-            errs = grad_check_sparse(lambda _: model.loss(X, y)[0], w, grads[pname],
-                                     num_checks=checks, seed=seed)
+            errs = grad_check_sparse(
+                lambda _: model.loss(X, y)[0], w, grads[pname], num_checks=checks, seed=seed
+            )
             errors[pname] = float(np.max(errs))
     return errors
 

@@ -10,16 +10,20 @@ from cnnlab.report import write_figures, write_report
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``report`` and ``figures`` sub-commands."""
     report = subparsers.add_parser(
-        "report", help="write RUN/report.html, one self-contained page about a training run",
+        "report",
+        help="write RUN/report.html, one self-contained page about a training run",
         description="Write RUN/report.html: the run's configuration, final metrics, curves, "
-                    "confusion matrix, per-class accuracy, first-layer filters and sample "
-                    "predictions in one HTML file that opens offline.")
+        "confusion matrix, per-class accuracy, first-layer filters and sample "
+        "predictions in one HTML file that opens offline.",
+    )
     report.add_argument("run", metavar="RUN", help="a run folder written by `cnnlab train`")
     report.set_defaults(func=run_report)
     figures = subparsers.add_parser(
-        "figures", help="write every figure of a training run as PNG files in RUN/figures/",
+        "figures",
+        help="write every figure of a training run as PNG files in RUN/figures/",
         description="Write the run's figures (curves, confusion matrix, per-class accuracy, "
-                    "filters, predictions) as PNG files in RUN/figures/.")
+        "filters, predictions) as PNG files in RUN/figures/.",
+    )
     figures.add_argument("run", metavar="RUN", help="a run folder written by `cnnlab train`")
     figures.set_defaults(func=run_figures)
 

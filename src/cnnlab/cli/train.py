@@ -23,47 +23,75 @@ def register(sub: argparse._SubParsersAction) -> None:
         "into the run folder. Options left out take the model's defaults (the seeds' settings).",
     )
     p.add_argument("--model", default="three_layer", choices=models.available())
-    p.add_argument("--data", default=None,
-                   help="cifar10 (search the data folders, else the bundled sample), sample, "
-                   "mnist, or a path to a CIFAR-10 archive, zip or folder")
+    p.add_argument(
+        "--data",
+        default=None,
+        help="cifar10 (search the data folders, else the bundled sample), sample, "
+        "mnist, or a path to a CIFAR-10 archive, zip or folder",
+    )
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--optimizer", default=None, choices=experiment.OPTIMIZERS)
     p.add_argument("--lr", type=float, default=None, help="(peak) learning rate")
     p.add_argument("--momentum", type=float, default=0.9)
-    p.add_argument("--weight-decay", type=float, default=None,
-                   help="L2 regularisation strength (decoupled weight decay with adamw)")
+    p.add_argument(
+        "--weight-decay",
+        type=float,
+        default=None,
+        help="L2 regularisation strength (decoupled weight decay with adamw)",
+    )
     p.add_argument("--schedule", default=None, choices=experiment.SCHEDULES)
     p.add_argument("--lr-decay", type=float, default=1.0, help="per-epoch factor (CS231n)")
-    p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
-                   help="random crops (padding 4) and horizontal flips")
-    p.add_argument("--patience", type=int, default=None,
-                   help="stop after this many epochs without a better validation accuracy")
+    p.add_argument(
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="random crops (padding 4) and horizontal flips",
+    )
+    p.add_argument(
+        "--patience",
+        type=int,
+        default=None,
+        help="stop after this many epochs without a better validation accuracy",
+    )
     p.add_argument("--num-train", type=int, default=None)
     p.add_argument("--num-val", type=int, default=1000)
     p.add_argument("--num-test", type=int, default=None)
     p.add_argument("--preprocess", default=None, choices=experiment.PREPROCESS)
-    p.add_argument("--set", dest="model_kwargs", action="append", default=[], metavar="KEY=JSON",
-                   help="model constructor argument, e.g. --set hidden_dim=500 "
-                   "--set 'widths=[32,64,128]' (repeatable)")
+    p.add_argument(
+        "--set",
+        dest="model_kwargs",
+        action="append",
+        default=[],
+        metavar="KEY=JSON",
+        help="model constructor argument, e.g. --set hidden_dim=500 "
+        "--set 'widths=[32,64,128]' (repeatable)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=None, help="run folder (default runs/<model>-<time>)")
-    p.add_argument("--resume", action="store_true",
-                   help="continue the run in --out from its checkpoint")
+    p.add_argument(
+        "--resume", action="store_true", help="continue the run in --out from its checkpoint"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument("--no-report", action="store_true", help="skip report.html")
     p.set_defaults(func=run_train)
 
-    e = sub.add_parser("evaluate", help="accuracy, per-class accuracy and confusion matrix",
-                       description="Evaluate a trained model on its data set's test split.")
+    e = sub.add_parser(
+        "evaluate",
+        help="accuracy, per-class accuracy and confusion matrix",
+        description="Evaluate a trained model on its data set's test split.",
+    )
     e.add_argument("run", metavar="RUN_OR_MODEL", help="run folder or its model.npz")
     e.add_argument("--data", default=None, help="evaluate on this data instead")
     e.add_argument("--json", action="store_true", help="print the results as JSON")
     e.set_defaults(func=run_evaluate)
 
-    r = sub.add_parser("predict", help="top-3 classes for image files",
-                       description="Classify image files (any format Pillow reads; resized to "
-                       "the network's input).")
+    r = sub.add_parser(
+        "predict",
+        help="top-3 classes for image files",
+        description="Classify image files (any format Pillow reads; resized to "
+        "the network's input).",
+    )
     r.add_argument("model", metavar="RUN_OR_MODEL", help="run folder or its model.npz")
     r.add_argument("images", nargs="+", metavar="IMAGE")
     r.add_argument("--top", type=int, default=3)
@@ -103,19 +131,33 @@ def run_train(args: argparse.Namespace) -> int:
         raise ValueError("--resume needs --out, the run folder to continue")
     out = args.out or f"runs/{args.model}-{time.strftime('%Y%m%d-%H%M%S')}"
     cfg = experiment.TrainConfig(
-        model=args.model, model_kwargs=_parse_kwargs(args.model_kwargs), data=args.data,
-        epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer, lr=args.lr,
-        momentum=args.momentum, weight_decay=args.weight_decay, schedule=args.schedule,
-        lr_decay=args.lr_decay, augment=args.augment, patience=args.patience, seed=args.seed,
-        num_val=args.num_val, num_train=args.num_train, num_test=args.num_test,
+        model=args.model,
+        model_kwargs=_parse_kwargs(args.model_kwargs),
+        data=args.data,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        optimizer=args.optimizer,
+        lr=args.lr,
+        momentum=args.momentum,
+        weight_decay=args.weight_decay,
+        schedule=args.schedule,
+        lr_decay=args.lr_decay,
+        augment=args.augment,
+        patience=args.patience,
+        seed=args.seed,
+        num_val=args.num_val,
+        num_train=args.num_train,
+        num_test=args.num_test,
         preprocess=args.preprocess,
     )
     result = experiment.train(cfg, out, resume=args.resume, verbose=not args.quiet)
     if result.interrupted:
         print(f"Interrupted ({result.interrupted}); resume with: {_resume_command(out)}")
         return 130
-    print(f"validation accuracy {result.val_acc:.4f}, test accuracy {result.test_acc:.4f} "
-          f"({result.seconds:.1f} s)")
+    print(
+        f"validation accuracy {result.val_acc:.4f}, test accuracy {result.test_acc:.4f} "
+        f"({result.seconds:.1f} s)"
+    )
     if not args.no_report:
         from cnnlab.report import write_report
 
@@ -138,7 +180,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     cm = np.asarray(res["confusion"])
     print("\nconfusion matrix (rows: true class, columns: predicted)")
     cell = max(5, len(str(cm.max())) + 1)
-    print(" " * (width + 2) + "".join(f"{n[:cell - 1]:>{cell}}" for n in names))
+    print(" " * (width + 2) + "".join(f"{n[: cell - 1]:>{cell}}" for n in names))
     for name, row in zip(names, cm, strict=True):
         print(f"  {name:<{width}}" + "".join(f"{v:>{cell}d}" for v in row))
     return 0

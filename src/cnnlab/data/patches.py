@@ -87,8 +87,9 @@ def load_image_folder(directory: str | os.PathLike) -> list[np.ndarray]:
         raise FileNotFoundError(f"load_image_folder: no such directory: {folder}")
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
     if not files:
-        raise ValueError(f"load_image_folder: no image files ({', '.join(IMAGE_EXTENSIONS)}) "
-                         f"in {folder}")
+        raise ValueError(
+            f"load_image_folder: no image files ({', '.join(IMAGE_EXTENSIONS)}) in {folder}"
+        )
     images = []
     for path in files:
         with Image.open(path) as im:
@@ -135,8 +136,7 @@ def whiten_images(images: Sequence[np.ndarray], cutoff: float = 0.4) -> list[np.
     They can be passed straight to :func:`sample_patches`.
     """
     if not 0 < cutoff <= 0.5 * np.sqrt(2):
-        raise ValueError(f"whiten_images: cutoff must be in (0, 0.707] cycles/pixel, "
-                         f"got {cutoff}")
+        raise ValueError(f"whiten_images: cutoff must be in (0, 0.707] cycles/pixel, got {cutoff}")
     if len(images) == 0:
         raise ValueError("whiten_images: no images given")
     filters: dict[tuple[int, int], np.ndarray] = {}  # one per image size
@@ -144,8 +144,9 @@ def whiten_images(images: Sequence[np.ndarray], cutoff: float = 0.4) -> list[np.
     for i, image in enumerate(images):
         grey = as_rgb_float(image, f"images[{i}]") @ LUMA_WEIGHTS
         if grey.shape not in filters:
-            f = np.hypot(np.fft.fftfreq(grey.shape[0])[:, None],
-                         np.fft.fftfreq(grey.shape[1])[None, :])
+            f = np.hypot(
+                np.fft.fftfreq(grey.shape[0])[:, None], np.fft.fftfreq(grey.shape[1])[None, :]
+            )
             filters[grey.shape] = f * np.exp(-((f / cutoff) ** 4))
         spectrum = np.fft.fft2(grey - grey.mean()) * filters[grey.shape]
         out.append(np.fft.ifft2(spectrum).real)
@@ -170,20 +171,24 @@ def load_h5_patches(path: str | os.PathLike, dataset: str | None = None) -> np.n
         if dataset is None:
             names = [k for k in f if isinstance(f[k], h5py.Dataset) and f[k].ndim == 4]
             if not names:
-                raise ValueError(f"load_h5_patches: {path} holds no 4-d dataset; "
-                                 f"keys are {list(f.keys())}")
+                raise ValueError(
+                    f"load_h5_patches: {path} holds no 4-d dataset; keys are {list(f.keys())}"
+                )
             dataset = names[0]
         elif dataset not in f:
-            raise ValueError(f"load_h5_patches: {path} has no dataset {dataset!r}; "
-                             f"keys are {list(f.keys())}")
+            raise ValueError(
+                f"load_h5_patches: {path} has no dataset {dataset!r}; keys are {list(f.keys())}"
+            )
         data = np.asarray(f[dataset][()])
     if data.ndim == 4 and data.shape[1] == 3:
         pass
     elif data.ndim == 4 and data.shape[3] == 3:
         data = data.transpose(0, 3, 1, 2)
     else:
-        raise ValueError(f"load_h5_patches: dataset {dataset!r} in {path} has shape {data.shape}; "
-                         "expected (N, 3, p, p) or (N, p, p, 3)")
+        raise ValueError(
+            f"load_h5_patches: dataset {dataset!r} in {path} has shape {data.shape}; "
+            "expected (N, 3, p, p) or (N, p, p, 3)"
+        )
     if data.shape[2] != data.shape[3]:
         raise ValueError(f"load_h5_patches: patches must be square, got shape {data.shape}")
     if data.dtype == np.uint8:
@@ -213,8 +218,10 @@ def sample_patches(
     Returns: (N, 3, p, p) float64 in [0, 1].
     """
     if num_patches < 1 or patch_size < 1:
-        raise ValueError(f"sample_patches: num_patches ({num_patches}) and patch_size "
-                         f"({patch_size}) must be positive")
+        raise ValueError(
+            f"sample_patches: num_patches ({num_patches}) and patch_size "
+            f"({patch_size}) must be positive"
+        )
     if len(images) == 0:
         raise ValueError("sample_patches: no images given")
     rgb = [as_rgb_float(im, f"images[{i}]") for i, im in enumerate(images)]
@@ -222,8 +229,10 @@ def sample_patches(
     too_small = np.flatnonzero((sizes < patch_size).any(axis=1))
     if too_small.size:
         i = too_small[0]
-        raise ValueError(f"sample_patches: images[{i}] of shape {rgb[i].shape} is smaller than "
-                         f"the patch size {patch_size}")
+        raise ValueError(
+            f"sample_patches: images[{i}] of shape {rgb[i].shape} is smaller than "
+            f"the patch size {patch_size}"
+        )
     rng = np.random.default_rng(seed)
     which = rng.integers(0, len(rgb), size=num_patches)
     rows = rng.integers(0, sizes[which, 0] - patch_size + 1)

@@ -17,8 +17,10 @@ def pair(value: Any, name: str, op: str) -> tuple[int, int]:
     """Turn an int or a pair of ints into ``(h, w)``; reject anything else."""
     if isinstance(value, (int, np.integer)):
         return int(value), int(value)
-    if isinstance(value, (tuple, list)) and len(value) == 2 and all(
-        isinstance(v, (int, np.integer)) for v in value
+    if (
+        isinstance(value, (tuple, list))
+        and len(value) == 2
+        and all(isinstance(v, (int, np.integer)) for v in value)
     ):
         return int(value[0]), int(value[1])
     raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")

@@ -87,7 +87,7 @@ class Classifier:
         """Predicted labels (N,) for X (N, *input_shape), in test mode, ``batch_size`` at a time."""
         if len(X) == 0:
             raise ValueError(f"{type(self).__name__}.predict: X is empty (shape {np.shape(X)})")
-        scores = [self.loss(X[i:i + batch_size]) for i in range(0, len(X), batch_size)]
+        scores = [self.loss(X[i : i + batch_size]) for i in range(0, len(X), batch_size)]
         return np.argmax(np.concatenate(scores), axis=1)
 
     def state_dict(self) -> dict[str, np.ndarray]:

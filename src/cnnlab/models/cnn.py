@@ -38,22 +38,29 @@ class ThreeLayerConvNet(Classifier):
         rng = as_generator(seed)
         c = input_dim[0]
         kw = {"weight_init": weight_scale, "dtype": dtype, "rng": rng}
-        features = Sequential({
-            "conv": Conv2d(c, num_filters, filter_size, padding=(filter_size - 1) // 2, **kw),
-            "relu1": ReLU(),
-            "pool": MaxPool2d(2, stride=2),
-        })
+        features = Sequential(
+            {
+                "conv": Conv2d(c, num_filters, filter_size, padding=(filter_size - 1) // 2, **kw),
+                "relu1": ReLU(),
+                "pool": MaxPool2d(2, stride=2),
+            }
+        )
         flat = int(np.prod(output_shape(features, input_dim, dtype)[1:]))
-        net = Sequential({
-            **dict(features.named_children()),
-            "fc1": Linear(flat, hidden_dim, **kw),
-            "relu2": ReLU(),
-            "fc2": Linear(hidden_dim, num_classes, **kw),
-        })
+        net = Sequential(
+            {
+                **dict(features.named_children()),
+                "fc1": Linear(flat, hidden_dim, **kw),
+                "relu2": ReLU(),
+                "fc2": Linear(hidden_dim, num_classes, **kw),
+            }
+        )
         names = {
-            "conv.weight": "W1", "conv.bias": "b1",
-            "fc1.weight": "W2", "fc1.bias": "b2",
-            "fc2.weight": "W3", "fc2.bias": "b3",
+            "conv.weight": "W1",
+            "conv.bias": "b1",
+            "fc1.weight": "W2",
+            "fc1.bias": "b2",
+            "fc2.weight": "W3",
+            "fc2.bias": "b3",
         }
         super().__init__(net, reg=reg, dtype=dtype, input_shape=input_dim, names=names)
 
@@ -80,12 +87,14 @@ class TFThreeLayerConvNet(Classifier):
         rng = as_generator(seed)
         c, h, w = input_dim
         kw = {"weight_init": "kaiming_normal", "dtype": dtype, "rng": rng}
-        net = Sequential({
-            "conv1": Conv2d(c, channel_1, 5, padding=2, **kw),
-            "relu1": ReLU(),
-            "conv2": Conv2d(channel_1, channel_2, 3, padding=1, **kw),
-            "relu2": ReLU(),
-            "flatten": Flatten(),
-            "fc": Linear(channel_2 * h * w, num_classes, **kw),
-        })
+        net = Sequential(
+            {
+                "conv1": Conv2d(c, channel_1, 5, padding=2, **kw),
+                "relu1": ReLU(),
+                "conv2": Conv2d(channel_1, channel_2, 3, padding=1, **kw),
+                "relu2": ReLU(),
+                "flatten": Flatten(),
+                "fc": Linear(channel_2 * h * w, num_classes, **kw),
+            }
+        )
         super().__init__(net, reg=reg, dtype=dtype, input_shape=input_dim)

@@ -50,8 +50,9 @@ class FullyConnectedNet(Classifier):
         dims = [int(input_dim), *map(int, hidden_dims), int(num_classes)]
         layers, names = {}, {}
         for i in range(1, len(dims)):
-            layers[f"fc{i}"] = Linear(dims[i - 1], dims[i], weight_init=weight_scale,
-                                      dtype=dtype, rng=rng)
+            layers[f"fc{i}"] = Linear(
+                dims[i - 1], dims[i], weight_init=weight_scale, dtype=dtype, rng=rng
+            )
             names |= {f"fc{i}.weight": f"W{i}", f"fc{i}.bias": f"b{i}"}
             if i == len(dims) - 1:
                 break
@@ -64,5 +65,6 @@ class FullyConnectedNet(Classifier):
         self.num_layers = len(dims) - 1
         self.normalization = normalization
         self.use_dropout = dropout_keep_ratio < 1
-        super().__init__(Sequential(layers), reg=reg, dtype=dtype, input_shape=(int(input_dim),),
-                         names=names)
+        super().__init__(
+            Sequential(layers), reg=reg, dtype=dtype, input_shape=(int(input_dim),), names=names
+        )

@@ -36,17 +36,19 @@ class MNISTNet(Classifier):
         rng = as_generator(seed)
         kw = {"bias": bias, "weight_init": weight_init, "dtype": dtype, "rng": rng}
         f1, f2 = filters
-        net = Sequential({
-            "conv1": Conv2d(input_dim[0], f1, 5, **kw),
-            "pool1": AvgPool2d(2),
-            "relu1": ReLU(),
-            "conv2": Conv2d(f1, f2, 5, **kw),
-            "pool2": AvgPool2d(2),
-            "relu2": ReLU(),
-            "conv3": Conv2d(f2, num_classes, 3, **kw),
-            "pool3": AvgPool2d(2),
-            "flatten": Flatten(),
-        })
+        net = Sequential(
+            {
+                "conv1": Conv2d(input_dim[0], f1, 5, **kw),
+                "pool1": AvgPool2d(2),
+                "relu1": ReLU(),
+                "conv2": Conv2d(f1, f2, 5, **kw),
+                "pool2": AvgPool2d(2),
+                "relu2": ReLU(),
+                "conv3": Conv2d(f2, num_classes, 3, **kw),
+                "pool3": AvgPool2d(2),
+                "flatten": Flatten(),
+            }
+        )
         out = output_shape(net, input_dim, dtype)
         if out[1:] != (num_classes,):
             raise ValueError(

@@ -18,19 +18,23 @@ def basic_block(
     """conv3x3(stride) - bn - relu - conv3x3 - bn, plus the identity, or a 1x1 conv (stride) - bn
     projection when the shape changes; ReLU after the sum. Convs have no bias (bn follows)."""
     kw = {"bias": False, "dtype": dtype, "rng": rng}
-    block = Sequential({
-        "conv1": Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, **kw),
-        "bn1": BatchNorm2d(out_channels, dtype=dtype),
-        "relu": ReLU(),
-        "conv2": Conv2d(out_channels, out_channels, 3, padding=1, **kw),
-        "bn2": BatchNorm2d(out_channels, dtype=dtype),
-    })
+    block = Sequential(
+        {
+            "conv1": Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, **kw),
+            "bn1": BatchNorm2d(out_channels, dtype=dtype),
+            "relu": ReLU(),
+            "conv2": Conv2d(out_channels, out_channels, 3, padding=1, **kw),
+            "bn2": BatchNorm2d(out_channels, dtype=dtype),
+        }
+    )
     shortcut = None
     if stride != 1 or in_channels != out_channels:
-        shortcut = Sequential({
-            "conv": Conv2d(in_channels, out_channels, 1, stride=stride, **kw),
-            "bn": BatchNorm2d(out_channels, dtype=dtype),
-        })
+        shortcut = Sequential(
+            {
+                "conv": Conv2d(in_channels, out_channels, 1, stride=stride, **kw),
+                "bn": BatchNorm2d(out_channels, dtype=dtype),
+            }
+        )
     return Residual(block, shortcut, relu=True)
 
 
@@ -57,8 +61,9 @@ class ResNet(Classifier):
         if len(counts) != len(widths):
             raise ValueError(f"ResNet: blocks {blocks} must give one count per width {widths}")
         layers: dict = {
-            "stem_conv": Conv2d(input_dim[0], widths[0], 3, padding=1, bias=False, dtype=dtype,
-                                rng=rng),
+            "stem_conv": Conv2d(
+                input_dim[0], widths[0], 3, padding=1, bias=False, dtype=dtype, rng=rng
+            ),
             "stem_bn": BatchNorm2d(widths[0], dtype=dtype),
             "stem_relu": ReLU(),
         }

@@ -88,8 +88,10 @@ def _check_shapes(W1, W2, b1, b2, lin: int, lhid: int) -> None:
         if name.startswith("b") and w.ndim == 2 and shape[0] == 1:
             shape = shape[1:]
         if shape != expected[name]:
-            raise ValueError(f"ae_cost: {name} has shape {w.shape}, expected {expected[name]} "
-                             f"for Lin={lin}, Lhid={lhid}")
+            raise ValueError(
+                f"ae_cost: {name} has shape {w.shape}, expected {expected[name]} "
+                f"for Lin={lin}, Lhid={lhid}"
+            )
 
 
 def init_weights(
@@ -123,17 +125,24 @@ def unpack(theta: np.ndarray, Lin: int, Lhid: int) -> tuple[np.ndarray, ...]:
     theta = np.asarray(theta)
     n = Lin * Lhid
     if theta.shape != (2 * n + Lhid + Lin,):
-        raise ValueError(f"unpack: theta has shape {theta.shape}, expected "
-                         f"({2 * n + Lhid + Lin},) for Lin={Lin}, Lhid={Lhid}")
-    return (theta[:n].reshape(Lin, Lhid), theta[n:2 * n].reshape(Lhid, Lin),
-            theta[2 * n:2 * n + Lhid], theta[2 * n + Lhid:])
+        raise ValueError(
+            f"unpack: theta has shape {theta.shape}, expected "
+            f"({2 * n + Lhid + Lin},) for Lin={Lin}, Lhid={Lhid}"
+        )
+    return (
+        theta[:n].reshape(Lin, Lhid),
+        theta[n : 2 * n].reshape(Lhid, Lin),
+        theta[2 * n : 2 * n + Lhid],
+        theta[2 * n + Lhid :],
+    )
 
 
 def _check_data(data: np.ndarray, lin: int, func: str = "ae_cost") -> np.ndarray:
     data = np.asarray(data, dtype=np.float64)
     if data.ndim != 2 or data.shape[1] != lin or data.shape[0] == 0:
-        raise ValueError(f"{func}: data must be (N, Lin) = (N, {lin}) with N >= 1, "
-                         f"got shape {data.shape}")
+        raise ValueError(
+            f"{func}: data must be (N, Lin) = (N, {lin}) with N >= 1, got shape {data.shape}"
+        )
     return data
 
 
@@ -146,10 +155,10 @@ def _cost_grads(W1, W2, b1, b2, X, lam, beta, rho, grad_out=None):
     n = X.shape[0]
     h = X @ W1
     h += b1
-    sigmoid(h, out=h)                             # (N, Lhid) hidden activations
+    sigmoid(h, out=h)  # (N, Lhid) hidden activations
     o = h @ W2
     o += b2
-    sigmoid(o, out=o)                             # (N, Lin) reconstructions
+    sigmoid(o, out=o)  # (N, Lin) reconstructions
     err = o - X
     cost = 0.5 / n * np.vdot(err, err) + 0.5 * lam * (np.vdot(W1, W1) + np.vdot(W2, W2))
     # err becomes (o - d) o (o - 1) = -N dJ/d(output pre-activation); the factor -1/N is
@@ -162,15 +171,16 @@ def _cost_grads(W1, W2, b1, b2, X, lam, beta, rho, grad_out=None):
     gW2 *= -1.0 / n
     gb2 = np.sum(err, axis=0, out=gb2)
     gb2 *= -1.0 / n
-    dh = err @ W2.T                               # -N dJ/dh, (N, Lhid)
+    dh = err @ W2.T  # -N dJ/dh, (N, Lhid)
     if beta > 0:
         rho_hat = h.mean(axis=0)
-        cost += beta * np.sum(rho * np.log(rho / rho_hat)
-                              + (1 - rho) * np.log((1 - rho) / (1 - rho_hat)))
+        cost += beta * np.sum(
+            rho * np.log(rho / rho_hat) + (1 - rho) * np.log((1 - rho) / (1 - rho_hat))
+        )
         dh -= beta * ((1 - rho) / (1 - rho_hat) - rho / rho_hat)
     dh *= h
     h -= 1.0
-    dh *= h                                       # N dJ/d(hidden pre-activation)
+    dh *= h  # N dJ/d(hidden pre-activation)
     dh *= 1.0 / n
     gW1 = np.matmul(X.T, dh, out=gW1)
     gb1 = np.sum(dh, axis=0, out=gb1)
@@ -213,8 +223,9 @@ def flat_cost(theta: np.ndarray, data: np.ndarray, params: Params) -> tuple[floa
     X = _check_data(data, lin, "flat_cost")
     theta = np.asarray(theta, dtype=np.float64)
     grad = np.empty_like(theta)
-    cost, _ = _cost_grads(*unpack(theta, lin, lhid), X, lam, beta, rho,
-                          grad_out=unpack(grad, lin, lhid))
+    cost, _ = _cost_grads(
+        *unpack(theta, lin, lhid), X, lam, beta, rho, grad_out=unpack(grad, lin, lhid)
+    )
     return cost, grad
 
 
@@ -227,8 +238,9 @@ def _progress(total: int, verbose: bool, desc: str):
     return tqdm(total=total, desc=desc, disable=None if verbose else True, leave=False)
 
 
-def train_gd(fun, theta, lr: float, iters: int, callback: Callback | None = None,
-             verbose: bool = False):
+def train_gd(
+    fun, theta, lr: float, iters: int, callback: Callback | None = None, verbose: bool = False
+):
     """Full-batch gradient descent theta <- theta - lr grad, ``iters`` steps (the seed's sgd)."""
     theta = np.array(theta, dtype=np.float64)
     history = []
@@ -245,9 +257,17 @@ def train_gd(fun, theta, lr: float, iters: int, callback: Callback | None = None
     return theta, history, {"iterations": iters, "function_evaluations": iters + 1}
 
 
-def train_adam(fun, theta, lr: float, iters: int, num_samples: int, batch_size: int | None = None,
-               seed: int | np.random.Generator | None = None, callback: Callback | None = None,
-               verbose: bool = False):
+def train_adam(
+    fun,
+    theta,
+    lr: float,
+    iters: int,
+    num_samples: int,
+    batch_size: int | None = None,
+    seed: int | np.random.Generator | None = None,
+    callback: Callback | None = None,
+    verbose: bool = False,
+):
     """Adam (:func:`cnnlab.optim.adam`, default betas) for ``iters`` epochs.
 
     ``fun(theta, rows)`` costs a mini-batch: ``rows`` is None for the full batch (``batch_size``
@@ -264,8 +284,11 @@ def train_adam(fun, theta, lr: float, iters: int, num_samples: int, batch_size: 
     evals = len(history)
     with _progress(iters, verbose, "adam") as bar:
         for it in range(iters):
-            batches = [None] if full else np.array_split(
-                rng.permutation(num_samples), -(-num_samples // batch_size))
+            batches = (
+                [None]
+                if full
+                else np.array_split(rng.permutation(num_samples), -(-num_samples // batch_size))
+            )
             for rows in batches:
                 cost, grad = fun(theta, rows)
                 theta, config = adam(theta, grad, config)
@@ -316,8 +339,7 @@ def _threaded_only_inside(fun: Callable) -> Iterator[Callable]:
         set_threads(counts)
 
 
-def train_lbfgs(fun, theta, iters: int, callback: Callback | None = None,
-                verbose: bool = False):
+def train_lbfgs(fun, theta, iters: int, callback: Callback | None = None, verbose: bool = False):
     """L-BFGS with SciPy: ``minimize(fun, theta, jac=True, method='L-BFGS-B')``, at most
     ``iters`` iterations (it may stop earlier when the gradient or the progress is tiny).
     SciPy's own BLAS work runs on one thread (:func:`_threaded_only_inside`)."""
@@ -332,10 +354,19 @@ def train_lbfgs(fun, theta, iters: int, callback: Callback | None = None,
             if callback is not None:
                 callback(len(history) - 2, cost)
 
-        res = minimize(cost, np.asarray(theta, dtype=np.float64), jac=True, method="L-BFGS-B",
-                       callback=on_iteration, options={"maxiter": iters})
-    info = {"iterations": int(res.nit), "function_evaluations": int(res.nfev) + 1,
-            "message": str(res.message)}
+        res = minimize(
+            cost,
+            np.asarray(theta, dtype=np.float64),
+            jac=True,
+            method="L-BFGS-B",
+            callback=on_iteration,
+            options={"maxiter": iters},
+        )
+    info = {
+        "iterations": int(res.nit),
+        "function_evaluations": int(res.nfev) + 1,
+        "message": str(res.message),
+    }
     return res.x, history, info
 
 
@@ -358,8 +389,15 @@ class SparseAutoencoder:
     ``fit_info`` (dict: optimizer, iterations, function_evaluations, seconds, final_cost).
     """
 
-    def __init__(self, Lin: int, Lhid: int, lam: float = 5e-4, beta: float = 0.01,
-                 rho: float = 0.05, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        Lin: int,
+        Lhid: int,
+        lam: float = 5e-4,
+        beta: float = 0.01,
+        rho: float = 0.05,
+        seed: int | None = None,
+    ) -> None:
         _unpack_params((Lin, Lhid, lam, beta, rho))
         self.Lin, self.Lhid = int(Lin), int(Lhid)
         self.lam, self.beta, self.rho = float(lam), float(beta), float(rho)
@@ -390,17 +428,25 @@ class SparseAutoencoder:
         ready for :func:`cnnlab.filters.filter_summary`."""
         p = math.isqrt(self.Lin)
         if p * p != self.Lin:
-            raise ValueError(f"SparseAutoencoder.hidden_filters: Lin = {self.Lin} inputs are "
-                             "not a square image")
+            raise ValueError(
+                f"SparseAutoencoder.hidden_filters: Lin = {self.Lin} inputs are not a square image"
+            )
         return self.W1.T.reshape(self.Lhid, p, p)
 
     def cost(self, data: np.ndarray) -> float:
         """J on ``data`` (N, Lin) with the current weights."""
         return flat_cost(self.theta, data, self.params)[0]
 
-    def fit(self, data: np.ndarray, optimizer: str = "lbfgs", iters: int | None = None,
-            lr: float | None = None, batch_size: int | None = None,
-            callback: Callback | None = None, verbose: bool = False) -> SparseAutoencoder:
+    def fit(
+        self,
+        data: np.ndarray,
+        optimizer: str = "lbfgs",
+        iters: int | None = None,
+        lr: float | None = None,
+        batch_size: int | None = None,
+        callback: Callback | None = None,
+        verbose: bool = False,
+    ) -> SparseAutoencoder:
         """Train on ``data`` (N, Lin), starting from the current weights.
 
         Args:
@@ -414,8 +460,9 @@ class SparseAutoencoder:
         Returns: self, with :attr:`cost_history` and :attr:`fit_info` filled in.
         """
         if optimizer not in OPTIMIZERS:
-            raise ValueError(f"SparseAutoencoder.fit: optimizer must be one of {OPTIMIZERS}, "
-                             f"got {optimizer!r}")
+            raise ValueError(
+                f"SparseAutoencoder.fit: optimizer must be one of {OPTIMIZERS}, got {optimizer!r}"
+            )
         X = _check_data(data, self.Lin, "SparseAutoencoder.fit")
         iters = DEFAULT_ITERS[optimizer] if iters is None else int(iters)
         if iters < 0:
@@ -423,37 +470,53 @@ class SparseAutoencoder:
         lr = DEFAULT_LR.get(optimizer) if lr is None else float(lr)
         start = time.perf_counter()
         if optimizer == "lbfgs":
-            theta, history, info = train_lbfgs(lambda t: flat_cost(t, X, self.params),
-                                               self.theta, iters, callback, verbose)
+            theta, history, info = train_lbfgs(
+                lambda t: flat_cost(t, X, self.params), self.theta, iters, callback, verbose
+            )
         elif optimizer == "gd":
-            theta, history, info = train_gd(lambda t: flat_cost(t, X, self.params),
-                                            self.theta, lr, iters, callback, verbose)
+            theta, history, info = train_gd(
+                lambda t: flat_cost(t, X, self.params), self.theta, lr, iters, callback, verbose
+            )
         else:
+
             def batch_cost(t, rows):
                 return flat_cost(t, X if rows is None else X[rows], self.params)
 
-            theta, history, info = train_adam(batch_cost, self.theta, lr, iters, X.shape[0],
-                                              batch_size, self.seed, callback=callback,
-                                              verbose=verbose)
+            theta, history, info = train_adam(
+                batch_cost,
+                self.theta,
+                lr,
+                iters,
+                X.shape[0],
+                batch_size,
+                self.seed,
+                callback=callback,
+                verbose=verbose,
+            )
         self.theta = np.asarray(theta, dtype=np.float64)
         self.cost_history = [float(c) for c in history]
-        self.fit_info = {"optimizer": optimizer, "lr": lr, "batch_size": batch_size, **info,
-                         "seconds": time.perf_counter() - start,
-                         "initial_cost": self.cost_history[0] if history else None,
-                         "final_cost": self.cost_history[-1]}
+        self.fit_info = {
+            "optimizer": optimizer,
+            "lr": lr,
+            "batch_size": batch_size,
+            **info,
+            "seconds": time.perf_counter() - start,
+            "initial_cost": self.cost_history[0] if history else None,
+            "final_cost": self.cost_history[-1],
+        }
         return self
 
     def encode(self, data: np.ndarray) -> np.ndarray:
         """Hidden activations sigmoid(data W1 + b1): (N, Lin) -> (N, Lhid)."""
-        return sigmoid(_check_data(data, self.Lin, "SparseAutoencoder.encode") @ self.W1
-                       + self.b1)
+        return sigmoid(_check_data(data, self.Lin, "SparseAutoencoder.encode") @ self.W1 + self.b1)
 
     def decode(self, codes: np.ndarray) -> np.ndarray:
         """Outputs sigmoid(codes W2 + b2): (N, Lhid) -> (N, Lin)."""
         codes = np.asarray(codes, dtype=np.float64)
         if codes.ndim != 2 or codes.shape[1] != self.Lhid:
-            raise ValueError(f"SparseAutoencoder.decode: codes must be (N, {self.Lhid}), "
-                             f"got shape {codes.shape}")
+            raise ValueError(
+                f"SparseAutoencoder.decode: codes must be (N, {self.Lhid}), got shape {codes.shape}"
+            )
         return sigmoid(codes @ self.W2 + self.b2)
 
     def reconstruct(self, data: np.ndarray) -> np.ndarray:
@@ -463,10 +526,15 @@ class SparseAutoencoder:
     def save(self, path: str | os.PathLike) -> None:
         """Weights, hyper-parameters and cost history to an .npz file (written atomically)."""
         save_npz_atomic(
-            path, W1=self.W1, W2=self.W2, b1=self.b1, b2=self.b2,
+            path,
+            W1=self.W1,
+            W2=self.W2,
+            b1=self.b1,
+            b2=self.b2,
             hyper=np.array([self.lam, self.beta, self.rho]),
             sizes=np.array([self.Lin, self.Lhid]),
-            cost_history=np.array(self.cost_history, dtype=np.float64))
+            cost_history=np.array(self.cost_history, dtype=np.float64),
+        )
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> SparseAutoencoder:

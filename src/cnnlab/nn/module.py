@@ -106,8 +106,9 @@ class Module:
 
     def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
         """Copy ``state`` into the parameters and buffers in place (the arrays keep identity)."""
-        load_state_into(list(self.slots("params")) + list(self.slots("buffers")), state,
-                        type(self).__name__)
+        load_state_into(
+            list(self.slots("params")) + list(self.slots("buffers")), state, type(self).__name__
+        )
 
     # --- printing ----------------------------------------------------------------------------
     def extra_repr(self) -> str:

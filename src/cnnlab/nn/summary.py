@@ -37,8 +37,10 @@ def _rows(module: Module, x: np.ndarray, prefix: str, rows: list) -> np.ndarray:
 
 def _table(rows: list, trainable: int, frozen: int) -> str:
     header = ("Layer (type)", "Output Shape", "Param #")
-    cells = [(f"{n} ({t})", "(None, " + ", ".join(map(str, s[1:])) + ")", f"{p:,}")
-             for n, t, s, p in rows]
+    cells = [
+        (f"{n} ({t})", "(None, " + ", ".join(map(str, s[1:])) + ")", f"{p:,}")
+        for n, t, s, p in rows
+    ]
     w0 = max(len(header[0]), *(len(c[0]) for c in cells)) + 2
     w1 = max(len(header[1]), *(len(c[1]) for c in cells)) + 2
     width = w0 + w1 + max(len(header[2]), *(len(c[2]) for c in cells))

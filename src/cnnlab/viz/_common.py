@@ -120,11 +120,14 @@ def check_labels(labels: np.ndarray, n: int, num_classes: int, func: str, name: 
     """``labels`` as an int64 vector of length ``n`` with values in [0, num_classes)."""
     labels = np.asarray(labels)
     if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(f"{func}: {name} must be {n} integer labels; got {labels.dtype} "
-                         f"of shape {labels.shape}")
+        raise ValueError(
+            f"{func}: {name} must be {n} integer labels; got {labels.dtype} of shape {labels.shape}"
+        )
     if n and (labels.min() < 0 or labels.max() >= num_classes):
-        raise ValueError(f"{func}: {name} must lie in [0, {num_classes}); got values from "
-                         f"{labels.min()} to {labels.max()}")
+        raise ValueError(
+            f"{func}: {name} must lie in [0, {num_classes}); got values from "
+            f"{labels.min()} to {labels.max()}"
+        )
     return labels.astype(np.int64)
 
 

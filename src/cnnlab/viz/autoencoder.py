@@ -32,8 +32,9 @@ def _as_squares(images: np.ndarray, name: str) -> np.ndarray:
     return a
 
 
-def tile_images(images: np.ndarray, cols: int | None = None, pad: int = 1,
-                fill: float = 1.0) -> np.ndarray:
+def tile_images(
+    images: np.ndarray, cols: int | None = None, pad: int = 1, fill: float = 1.0
+) -> np.ndarray:
     """Mosaic of equally sized images in a grid, separated by ``pad`` pixels of ``fill``.
 
     Inputs: images (n, h, w) or (n, h, w, 3); cols per row (default about sqrt(n)).
@@ -43,25 +44,32 @@ def tile_images(images: np.ndarray, cols: int | None = None, pad: int = 1,
     n, h, w = images.shape[:3]
     cols = cols or math.ceil(math.sqrt(n))
     rows = math.ceil(n / cols)
-    grid = np.full((rows * (h + pad) - pad, cols * (w + pad) - pad, *images.shape[3:]), fill,
-                   dtype=np.float64)
+    grid = np.full(
+        (rows * (h + pad) - pad, cols * (w + pad) - pad, *images.shape[3:]), fill, dtype=np.float64
+    )
     for k in range(n):
         r, c = divmod(k, cols)
-        grid[r * (h + pad):r * (h + pad) + h, c * (w + pad):c * (w + pad) + w] = images[k]
+        grid[r * (h + pad) : r * (h + pad) + h, c * (w + pad) : c * (w + pad) + w] = images[k]
     return grid
 
 
-def _mosaic_axes(fig: Figure, where, mosaic: np.ndarray, title: str, fontsize: float = 12,
-                 **imshow) -> None:
+def _mosaic_axes(
+    fig: Figure, where, mosaic: np.ndarray, title: str, fontsize: float = 12, **imshow
+) -> None:
     ax = fig.add_subplot(where)
     ax.imshow(mosaic, interpolation="nearest", **imshow)
     ax.set_title(title, fontsize=fontsize)
     ax.axis("off")
 
 
-def plot_patches(rgb: np.ndarray, normalised: np.ndarray, num: int = 200, cols: int = 20,
-                 seed: int | np.random.Generator | None = None,
-                 save: PathLike | None = None) -> Figure:
+def plot_patches(
+    rgb: np.ndarray,
+    normalised: np.ndarray,
+    num: int = 200,
+    cols: int = 20,
+    seed: int | np.random.Generator | None = None,
+    save: PathLike | None = None,
+) -> Figure:
     """Part A: ``num`` random patches in colour beside their normalised grey versions.
 
     Inputs: rgb (N, 3, p, p) in [0, 1]; normalised (N, p*p) or (N, p, p), same order.
@@ -69,14 +77,27 @@ def plot_patches(rgb: np.ndarray, normalised: np.ndarray, num: int = 200, cols: 
     rgb = np.asarray(rgb)
     grey = _as_squares(normalised, "plot_patches")
     if rgb.ndim != 4 or rgb.shape[1] != 3 or rgb.shape[0] != grey.shape[0]:
-        raise ValueError(f"plot_patches: rgb must be (N, 3, p, p) matching normalised "
-                         f"{grey.shape}, got shape {rgb.shape}")
+        raise ValueError(
+            f"plot_patches: rgb must be (N, 3, p, p) matching normalised "
+            f"{grey.shape}, got shape {rgb.shape}"
+        )
     pick = np.random.default_rng(seed).permutation(rgb.shape[0])[:num]
     fig = new_figure((14, 4 + 0.2 * len(pick) / cols))
-    _mosaic_axes(fig, 121, tile_images(np.clip(rgb[pick].transpose(0, 2, 3, 1), 0, 1), cols),
-                 f"{len(pick)} random patches (RGB)")
-    _mosaic_axes(fig, 122, tile_images(grey[pick], cols), "normalised (grey, [0.1, 0.9])",
-                 cmap="gray", vmin=0.0, vmax=1.0)
+    _mosaic_axes(
+        fig,
+        121,
+        tile_images(np.clip(rgb[pick].transpose(0, 2, 3, 1), 0, 1), cols),
+        f"{len(pick)} random patches (RGB)",
+    )
+    _mosaic_axes(
+        fig,
+        122,
+        tile_images(grey[pick], cols),
+        "normalised (grey, [0.1, 0.9])",
+        cmap="gray",
+        vmin=0.0,
+        vmax=1.0,
+    )
     return finish(fig, save)
 
 
@@ -104,8 +125,9 @@ def hidden_weight_mosaic(W1: np.ndarray, cols: int | None = None) -> np.ndarray:
     return tile_images(tiles, cols or grid_columns(len(tiles)), fill=-1.0)
 
 
-def plot_hidden_weights(W1: np.ndarray, title: str | None = None,
-                        save: PathLike | None = None) -> Figure:
+def plot_hidden_weights(
+    W1: np.ndarray, title: str | None = None, save: PathLike | None = None
+) -> Figure:
     """Part C: the hidden-weight grid, one p x p image per hidden unit, normalised per unit.
 
     Inputs: W1 (p*p, Lhid).
@@ -113,14 +135,27 @@ def plot_hidden_weights(W1: np.ndarray, title: str | None = None,
     mosaic = hidden_weight_mosaic(W1)
     side = min(7.0, max(3.0, mosaic.shape[1] / 20))
     fig = new_figure((side, side * mosaic.shape[0] / mosaic.shape[1] + 0.4))
-    _mosaic_axes(fig, 111, mosaic, title or f"hidden weights ({W1.shape[1]} units)",
-                 fontsize=12 if side >= 5 else 9, cmap="gray", vmin=-1.0, vmax=1.0)
+    _mosaic_axes(
+        fig,
+        111,
+        mosaic,
+        title or f"hidden weights ({W1.shape[1]} units)",
+        fontsize=12 if side >= 5 else 9,
+        cmap="gray",
+        vmin=-1.0,
+        vmax=1.0,
+    )
     return finish(fig, save)
 
 
-def plot_reconstructions(data: np.ndarray, recon: np.ndarray, num: int = 20, cols: int = 10,
-                         title: str = "test patches (top) and reconstructions (bottom)",
-                         save: PathLike | None = None) -> Figure:
+def plot_reconstructions(
+    data: np.ndarray,
+    recon: np.ndarray,
+    num: int = 20,
+    cols: int = 10,
+    title: str = "test patches (top) and reconstructions (bottom)",
+    save: PathLike | None = None,
+) -> Figure:
     """Patches and their reconstructions, in pairs of rows, on one grey scale [0, 1].
 
     Inputs: data, recon (N, p*p) or (N, p, p); the first ``num`` are shown.
@@ -132,18 +167,22 @@ def plot_reconstructions(data: np.ndarray, recon: np.ndarray, num: int = 20, col
     cols = min(cols, len(x))
     tiles = []
     for start in range(0, len(x), cols):
-        row_x, row_y = x[start:start + cols], y[start:start + cols]
+        row_x, row_y = x[start : start + cols], y[start : start + cols]
         blank = np.ones((cols - len(row_x), *x.shape[1:]))
         tiles += [row_x, blank, row_y, blank]
     fig = new_figure((1.0 * cols, 2.1 * math.ceil(len(x) / cols) + 0.5))
-    _mosaic_axes(fig, 111, tile_images(np.concatenate(tiles), cols), title,
-                 cmap="gray", vmin=0.0, vmax=1.0)
+    _mosaic_axes(
+        fig, 111, tile_images(np.concatenate(tiles), cols), title, cmap="gray", vmin=0.0, vmax=1.0
+    )
     return finish(fig, save)
 
 
-def plot_cost(histories: Sequence[float] | Mapping[str, Sequence[float]], log: bool = True,
-              title: str = "sparse autoencoder cost",
-              save: PathLike | None = None) -> Figure:
+def plot_cost(
+    histories: Sequence[float] | Mapping[str, Sequence[float]],
+    log: bool = True,
+    title: str = "sparse autoencoder cost",
+    save: PathLike | None = None,
+) -> Figure:
     """Cost curve(s): a sequence, or a dict label -> sequence (cost after k iterations)."""
     if not isinstance(histories, Mapping):
         histories = {"cost": histories}
@@ -164,9 +203,12 @@ def plot_cost(histories: Sequence[float] | Mapping[str, Sequence[float]], log: b
     return finish(fig, save)
 
 
-def plot_sweep_reconstructions(original: np.ndarray, recons: Mapping[str, np.ndarray],
-                               cols: int | None = None,
-                               save: PathLike | None = None) -> Figure:
+def plot_sweep_reconstructions(
+    original: np.ndarray,
+    recons: Mapping[str, np.ndarray],
+    cols: int | None = None,
+    save: PathLike | None = None,
+) -> Figure:
     """Part D: one test patch beside its reconstruction by each swept setting.
 
     Inputs: original (p*p,) or (p, p); recons: label -> (p*p,) or (p, p).

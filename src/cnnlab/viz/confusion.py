@@ -30,8 +30,9 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -
     samples of true class i predicted as class j (rows: truth, columns: prediction).
     """
     if int(num_classes) != num_classes or num_classes < 1:
-        raise ValueError(f"confusion_matrix: num_classes must be a positive integer; "
-                         f"got {num_classes}")
+        raise ValueError(
+            f"confusion_matrix: num_classes must be a positive integer; got {num_classes}"
+        )
     y_true = np.asarray(y_true)
     y_true = check_labels(y_true, y_true.size, num_classes, "confusion_matrix", "y_true")
     y_pred = check_labels(y_pred, y_true.size, num_classes, "confusion_matrix", "y_pred")
@@ -42,8 +43,9 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -
 def _check_square(confusion: np.ndarray, func: str) -> np.ndarray:
     confusion = np.asarray(confusion)
     if confusion.ndim != 2 or confusion.shape[0] != confusion.shape[1] or confusion.size == 0:
-        raise ValueError(f"{func}: confusion must be a square (K, K) matrix; "
-                         f"got shape {confusion.shape}")
+        raise ValueError(
+            f"{func}: confusion must be a square (K, K) matrix; got shape {confusion.shape}"
+        )
     return confusion
 
 
@@ -86,13 +88,34 @@ def plot_confusion_matrix(
                 if confusion[i, j] == 0:
                     ax.text(j, i, "0", ha="center", va="center", fontsize=size, color="0.7")
                 elif k <= 12:
-                    ax.text(j, i, f"{confusion[i, j]:g}", ha="center", va="bottom",
-                            fontsize=size, color=colour)
-                    ax.text(j, i + 0.05, f"{100 * fractions[i, j]:.0f}%", ha="center",
-                            va="top", fontsize=size - 3, color=colour)
+                    ax.text(
+                        j,
+                        i,
+                        f"{confusion[i, j]:g}",
+                        ha="center",
+                        va="bottom",
+                        fontsize=size,
+                        color=colour,
+                    )
+                    ax.text(
+                        j,
+                        i + 0.05,
+                        f"{100 * fractions[i, j]:.0f}%",
+                        ha="center",
+                        va="top",
+                        fontsize=size - 3,
+                        color=colour,
+                    )
                 else:
-                    ax.text(j, i, f"{confusion[i, j]:g}", ha="center", va="center",
-                            fontsize=size, color=colour)
+                    ax.text(
+                        j,
+                        i,
+                        f"{confusion[i, j]:g}",
+                        ha="center",
+                        va="center",
+                        fontsize=size,
+                        color=colour,
+                    )
     ax.set_xticks(range(k), names, rotation=45, ha="right", rotation_mode="anchor")
     ax.set_yticks(range(k), names)
     ax.set_xlabel("predicted class")
@@ -177,7 +200,8 @@ def plot_confusion_images(
         placed.add((t, p))
         top, left = t * (cell_h + gap), p * (cell_w + gap)
         mosaic[top : top + cell_h, left : left + cell_w] = to_rgb(
-            RIGHT_COLOUR if t == p else WRONG_COLOUR)
+            RIGHT_COLOUR if t == p else WRONG_COLOUR
+        )
         tile = displayable(image).astype(np.float64)
         tile = tile / 255.0 if image.dtype == np.uint8 else tile
         if tile.ndim == 2:

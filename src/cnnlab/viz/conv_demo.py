@@ -13,8 +13,11 @@ from cnnlab.functional.conv import conv_forward
 from cnnlab.viz._common import PathLike, finish, new_figure, scale_to_range
 
 #: scikit-image's bundled photographs used by the demo, with captions.
-PHOTOS: tuple[tuple[str, str], ...] = (("chelsea", "cat"), ("coffee", "coffee"),
-                                       ("astronaut", "astronaut"))
+PHOTOS: tuple[tuple[str, str], ...] = (
+    ("chelsea", "cat"),
+    ("coffee", "coffee"),
+    ("astronaut", "astronaut"),
+)
 
 
 def demo_filters() -> tuple[np.ndarray, np.ndarray]:

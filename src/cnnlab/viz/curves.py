@@ -53,6 +53,7 @@ def epoch_axis(length: int, num_epochs: int) -> np.ndarray:
 def default_num_epochs(history: Mapping[str, Sequence[float]]) -> int:
     """The number of epochs a history shows: the length of ``lr_history`` if it has one, else of
     the longest accuracy series."""
+
     def length(key: str) -> int:
         value = history.get(key)
         return 0 if value is None else len(value)
@@ -64,8 +65,13 @@ def _plot_loss(ax: Axes, loss: np.ndarray, beta: float | None) -> None:
     iterations = np.arange(1, len(loss) + 1)
     ax.plot(iterations, loss, color="#9ecae1", linewidth=0.8, label="per iteration")
     beta = auto_beta(len(loss)) if beta is None else beta
-    ax.plot(iterations, ema(loss, beta), color="#08519c", linewidth=2.0,
-            label=f"smoothed (EMA, beta={beta:.2f})")
+    ax.plot(
+        iterations,
+        ema(loss, beta),
+        color="#08519c",
+        linewidth=2.0,
+        label=f"smoothed (EMA, beta={beta:.2f})",
+    )
     ax.set_xlabel("iteration")
     ax.set_ylabel("loss")
     ax.set_title("Training loss")
@@ -75,13 +81,25 @@ def _plot_loss(ax: Axes, loss: np.ndarray, beta: float | None) -> None:
 def _plot_accuracy(ax: Axes, train: np.ndarray, val: np.ndarray, num_epochs: int) -> None:
     for series, label, colour in ((train, "train", "#e6550d"), (val, "validation", "#31a354")):
         if len(series):
-            ax.plot(epoch_axis(len(series), num_epochs), series, marker="o", markersize=3,
-                    color=colour, label=label)
+            ax.plot(
+                epoch_axis(len(series), num_epochs),
+                series,
+                marker="o",
+                markersize=3,
+                color=colour,
+                label=label,
+            )
     if len(val):
         best = int(np.argmax(val))
-        ax.scatter([epoch_axis(len(val), num_epochs)[best]], [val[best]], s=80,
-                   facecolors="none", edgecolors="black", zorder=3,
-                   label=f"best val {val[best]:.3f}")
+        ax.scatter(
+            [epoch_axis(len(val), num_epochs)[best]],
+            [val[best]],
+            s=80,
+            facecolors="none",
+            edgecolors="black",
+            zorder=3,
+            label=f"best val {val[best]:.3f}",
+        )
     ax.set_xlabel("epoch")
     ax.set_ylabel("accuracy")
     ax.set_title("Accuracy")
@@ -89,8 +107,9 @@ def _plot_accuracy(ax: Axes, train: np.ndarray, val: np.ndarray, num_epochs: int
 
 
 def _plot_lr(ax: Axes, lr: np.ndarray, num_epochs: int) -> None:
-    ax.step(epoch_axis(len(lr), num_epochs), lr, where="mid", color="#756bb1", marker="o",
-            markersize=3)
+    ax.step(
+        epoch_axis(len(lr), num_epochs), lr, where="mid", color="#756bb1", marker="o", markersize=3
+    )
     if np.all(lr > 0) and lr.max() / lr.min() > 20:
         ax.set_yscale("log")
     else:
@@ -128,14 +147,17 @@ def plot_training_curves(
     - smoothing: EMA factor beta for the loss (default: chosen from the number of iterations).
     """
     keys = ("loss_history", "train_acc_history", "val_acc_history", "lr_history")
-    series = {key: np.asarray(() if history.get(key) is None else history[key],
-                              dtype=np.float64).ravel() for key in keys}
+    series = {
+        key: np.asarray(() if history.get(key) is None else history[key], dtype=np.float64).ravel()
+        for key in keys
+    }
     if num_epochs is None:
         num_epochs = default_num_epochs(series)
     longest = max(len(series[k]) for k in ("train_acc_history", "val_acc_history", "lr_history"))
     if longest > num_epochs + 1:
-        raise ValueError(f"plot_training_curves: per-epoch series of {longest} values for "
-                         f"{num_epochs} epochs")
+        raise ValueError(
+            f"plot_training_curves: per-epoch series of {longest} values for {num_epochs} epochs"
+        )
     fig = new_figure(figsize, dpi)
     ax_loss, ax_acc, ax_lr = fig.subplots(1, 3, width_ratios=[1.5, 1.0, 1.0])
     if len(series["loss_history"]):
@@ -143,8 +165,7 @@ def plot_training_curves(
     else:
         _empty(ax_loss, "Training loss", "no loss history")
     if len(series["train_acc_history"]) or len(series["val_acc_history"]):
-        _plot_accuracy(ax_acc, series["train_acc_history"], series["val_acc_history"],
-                       num_epochs)
+        _plot_accuracy(ax_acc, series["train_acc_history"], series["val_acc_history"], num_epochs)
     else:
         _empty(ax_acc, "Accuracy", "no accuracy history")
     if len(series["lr_history"]):

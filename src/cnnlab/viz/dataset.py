@@ -41,8 +41,10 @@ def plot_dataset_samples(
     images = as_hwc_images(images, "plot_dataset_samples")
     total = images.shape[0]
     if total == 0 or n < 1:
-        raise ValueError(f"plot_dataset_samples: need at least one image and n >= 1; got "
-                         f"{total} images and n = {n}")
+        raise ValueError(
+            f"plot_dataset_samples: need at least one image and n >= 1; got "
+            f"{total} images and n = {n}"
+        )
     labels = np.asarray(labels)
     k = len(class_names) if class_names is not None else int(labels.max()) + 1
     labels = check_labels(labels, total, k, "plot_dataset_samples", "labels")

@@ -27,12 +27,14 @@ def layer_activations(model: Iterable, image: np.ndarray, layer: int) -> np.ndar
     if x.ndim == 3:
         x = x[None]
     if x.ndim != 4 or x.shape[0] != 1:
-        raise ValueError(f"layer_activations: image must be (C, H, W) or (1, C, H, W); "
-                         f"got {np.shape(image)}")
+        raise ValueError(
+            f"layer_activations: image must be (C, H, W) or (1, C, H, W); got {np.shape(image)}"
+        )
     layers = list(model)
     if not -len(layers) <= layer < len(layers):
-        raise ValueError(f"layer_activations: layer {layer} out of range for a model of "
-                         f"{len(layers)} layers")
+        raise ValueError(
+            f"layer_activations: layer {layer} out of range for a model of {len(layers)} layers"
+        )
     stop = layer % len(layers)
     was_training = getattr(model, "training", None)
     if was_training is not None:
@@ -44,8 +46,10 @@ def layer_activations(model: Iterable, image: np.ndarray, layer: int) -> np.ndar
         if was_training is not None:
             model.train(was_training)
     if np.ndim(x) != 4:
-        raise ValueError(f"layer_activations: layer {layer} ({type(layers[stop]).__name__}) "
-                         f"gives shape {np.shape(x)}, not feature maps (1, C, H, W)")
+        raise ValueError(
+            f"layer_activations: layer {layer} ({type(layers[stop]).__name__}) "
+            f"gives shape {np.shape(x)}, not feature maps (1, C, H, W)"
+        )
     return np.asarray(x)[0]
 
 
@@ -77,8 +81,10 @@ def plot_feature_maps(
         if image.ndim == 3 and image.shape[0] in (1, 3) and image.shape[-1] not in (1, 3):
             image = image.transpose(1, 2, 0)
         if image.ndim != 3 or image.shape[-1] not in (1, 3):
-            raise ValueError(f"plot_feature_maps: image must be (H, W, C) or (C, H, W) with "
-                             f"C of 1 or 3; got {np.shape(image)}")
+            raise ValueError(
+                f"plot_feature_maps: image must be (H, W, C) or (C, H, W) with "
+                f"C of 1 or 3; got {np.shape(image)}"
+            )
         ax_image, ax_maps = fig.subplots(1, 2, width_ratios=[1, 2.5])
         show_image(ax_image, image)
         ax_image.set_title("input")

@@ -20,8 +20,7 @@ def grid_layout(
     """
     per_side = math.ceil(math.sqrt(n))
     shape = (per_side * h + (per_side - 1) * padding, per_side * w + (per_side - 1) * padding)
-    origins = [((i // per_side) * (h + padding), (i % per_side) * (w + padding))
-               for i in range(n)]
+    origins = [((i // per_side) * (h + padding), (i % per_side) * (w + padding)) for i in range(n)]
     return shape, origins
 
 
@@ -73,8 +72,7 @@ def plot_filters(
     grid = visualize_grid(weights.transpose(0, 2, 3, 1), ubound=1.0)
     fig = new_figure(figsize, dpi)
     ax = fig.add_subplot()
-    ax.imshow(grid[..., 0] if grid.shape[-1] == 1 else grid, cmap="gray",
-              interpolation="nearest")
+    ax.imshow(grid[..., 0] if grid.shape[-1] == 1 else grid, cmap="gray", interpolation="nearest")
     ax.set_axis_off()
     if title:
         f, c, hh, ww = weights.shape

@@ -50,8 +50,7 @@ def plot_predictions(
     n = images.shape[0]
     probs = np.asarray(probs, dtype=np.float64)
     if probs.ndim != 2 or probs.shape[0] != n:
-        raise ValueError(f"plot_predictions: probs must be (N, K) with N = {n}; "
-                         f"got {probs.shape}")
+        raise ValueError(f"plot_predictions: probs must be (N, K) with N = {n}; got {probs.shape}")
     k = probs.shape[1]
     y_true = check_labels(y_true, n, k, "plot_predictions", "y_true")
     y_pred = check_labels(y_pred, n, k, "plot_predictions", "y_pred")
@@ -62,13 +61,17 @@ def plot_predictions(
         right = y_true[i] == y_pred[i]
         colour = RIGHT_COLOUR if right else WRONG_COLOUR
         mark = "" if right else WRONG_MARK
-        ax.set_xlabel(f"{mark}{names[y_pred[i]]} ({probs[i, y_pred[i]]:.3f})", color=colour,
-                      fontsize=9.5)
+        ax.set_xlabel(
+            f"{mark}{names[y_pred[i]]} ({probs[i, y_pred[i]]:.3f})", color=colour, fontsize=9.5
+        )
         ax.set_ylabel(names[y_true[i]], fontsize=10)
         for spine in ax.spines.values():
             spine.set_edgecolor(colour)
             spine.set_linewidth(1.0 if right else 4.0)
     correct = int(np.sum(y_true == y_pred))
-    fig.suptitle(f"{correct} of {n} right; {WRONG_MARK}marks a wrong one. "
-                 "Below: predicted (probability); side: true label", fontsize=12)
+    fig.suptitle(
+        f"{correct} of {n} right; {WRONG_MARK}marks a wrong one. "
+        "Below: predicted (probability); side: true label",
+        fontsize=12,
+    )
     return finish(fig, path)
