@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from cnnlab import optim
 from cnnlab.models import ThreeLayerConvNet
+from cnnlab.training import optim
 
 EPOCH_ITERS = 980  # 49,000 images / batch 50
 

@@ -20,10 +20,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnlab.checkpoint import save_checkpoint
 from cnnlab.data.cifar10 import CLASSES
 from cnnlab.data.sample import load_sample
 from cnnlab.report import RUN_FILES, load_run, write_figures, write_report
+from cnnlab.training.checkpoint import save_checkpoint
 
 VAL_ACC, TEST_ACC = 0.6234, 0.6180  # shown as "62.34 %" and "61.80 %"
 

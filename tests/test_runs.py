@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from cnnlab import runs
-from cnnlab.checkpoint import save_checkpoint
+from cnnlab.training.checkpoint import save_checkpoint
 
 
 def _replace_fails(monkeypatch: pytest.MonkeyPatch) -> None:

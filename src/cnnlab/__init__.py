@@ -5,12 +5,12 @@ Layers of the package, bottom to top (imports only go upward):
 * :mod:`cnnlab.functional` - stateless ops, ``<op>_forward`` / ``<op>_backward`` pairs.
 * :mod:`cnnlab.gradcheck` - numerical gradients.
 * :mod:`cnnlab.nn`, :mod:`cnnlab.models` - modules and ready networks.
-* :mod:`cnnlab.optim`, :mod:`cnnlab.schedules`, :class:`cnnlab.Solver` - training.
+* :mod:`cnnlab.training` - the Solver, update rules, schedules, checkpoints, search.
 * :mod:`cnnlab.data`, :mod:`cnnlab.knn`, :mod:`cnnlab.viz`, :mod:`cnnlab.report`,
   :mod:`cnnlab.experiment`, :mod:`cnnlab.cli` - around them.
 """
 
-from cnnlab.solver import Solver, TrainingDiverged
+from cnnlab.training import Solver, TrainingDiverged
 
 __version__ = "0.1.0"
 

@@ -22,14 +22,15 @@ from typing import Any
 
 import numpy as np
 
-from cnnlab import models, runs, schedules
+from cnnlab import models, runs
 from cnnlab._io import save_npz_atomic
 from cnnlab.data import paths
 from cnnlab.data.cifar10 import CLASSES, load_cifar10_raw
 from cnnlab.data.image_file import read_image
 from cnnlab.data.mnist import load_mnist, split_mnist
 from cnnlab.data.transforms import compose, random_crop, random_flip
-from cnnlab.solver import Solver
+from cnnlab.training import schedules
+from cnnlab.training.solver import Solver
 from cnnlab.viz.confusion import confusion_matrix, per_class_accuracy
 
 # Per-model training defaults: the seeds' settings where a seed trains that model.

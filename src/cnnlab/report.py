@@ -27,7 +27,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from cnnlab import __version__
-from cnnlab.checkpoint import load_checkpoint
+from cnnlab.training.checkpoint import load_checkpoint
 from cnnlab.viz._common import png_bytes, write_bytes_atomic
 from cnnlab.viz.confusion import (
     per_class_accuracy,

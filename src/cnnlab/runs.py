@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from cnnlab._io import atomic_open
-from cnnlab.checkpoint import load_checkpoint, save_checkpoint
+from cnnlab.training.checkpoint import load_checkpoint, save_checkpoint
 
 MODEL_FILE = "model.npz"
 CHECKPOINT_FILE = "checkpoint.npz"

@@ -19,7 +19,7 @@ from PIL import Image
 
 from cnnlab.cli import main
 from cnnlab.data.cifar10 import CLASSES
-from cnnlab.solver import Solver
+from cnnlab.training.solver import Solver
 
 NUM_TEST = 40
 TINY = [

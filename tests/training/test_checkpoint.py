@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnnlab import checkpoint
-from cnnlab.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from cnnlab.training import checkpoint
+from cnnlab.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 
 
 def sample_arrays(rng):

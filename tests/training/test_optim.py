@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from cnnlab import optim
+from cnnlab.training import optim
 
 STEPS = 6
 RTOL = 1e-12  # the same float64 formula in a different operation order

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cnnlab.schedules import (
+from cnnlab.training.schedules import (
     Constant,
     CosineDecay,
     ExponentialDecay,

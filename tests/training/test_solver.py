@@ -24,10 +24,10 @@ from training_helpers import (
     send_signal_at,
 )
 
-from cnnlab._solver_signals import StopRequests
-from cnnlab.checkpoint import load_checkpoint
-from cnnlab.schedules import CosineDecay
-from cnnlab.solver import Solver, TrainingDiverged
+from cnnlab.training.checkpoint import load_checkpoint
+from cnnlab.training.schedules import CosineDecay
+from cnnlab.training.signals import StopRequests
+from cnnlab.training.solver import Solver, TrainingDiverged
 
 HERE = Path(__file__).resolve().parent
 SRC = HERE.parents[1] / "src"
@@ -238,7 +238,7 @@ SIGTERM_SCRIPT = """
 import sys, time
 sys.path.insert(0, {helpers!r})
 from training_helpers import TwoLayerNet, blob_data
-from cnnlab.solver import Solver
+from cnnlab.training.solver import Solver
 
 class Slow(TwoLayerNet):
     def loss(self, X, y=None):

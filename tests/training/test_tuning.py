@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from training_helpers import blob_data, scripted_train_fn, softmax_factory
 
-from cnnlab.tuning import (
+from cnnlab.training.tuning import (
     LogUniform,
     SolverTrial,
     Uniform,

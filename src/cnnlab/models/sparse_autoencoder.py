@@ -33,7 +33,7 @@ from threadpoolctl import ThreadpoolController
 from tqdm.auto import tqdm
 
 from cnnlab._io import save_npz_atomic
-from cnnlab.optim import adam
+from cnnlab.training.optim import adam
 
 WEIGHT_NAMES = ("W1", "W2", "b1", "b2")
 OPTIMIZERS = ("lbfgs", "adam", "gd")
@@ -268,7 +268,7 @@ def train_adam(
     callback: Callback | None = None,
     verbose: bool = False,
 ):
-    """Adam (:func:`cnnlab.optim.adam`, default betas) for ``iters`` epochs.
+    """Adam (:func:`cnnlab.training.optim.adam`, default betas) for ``iters`` epochs.
 
     ``fun(theta, rows)`` costs a mini-batch: ``rows`` is None for the full batch (``batch_size``
     None or >= num_samples: one step per epoch), else the indices of one mini-batch of a

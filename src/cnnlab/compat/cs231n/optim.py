@@ -1,3 +1,3 @@
 """CS231n's ``optim`` module names: update rules ``rule(w, dw, config) -> (next_w, config)``."""
 
-from cnnlab.optim import adam, adamw, rmsprop, sgd, sgd_momentum
+from cnnlab.training.optim import adam, adamw, rmsprop, sgd, sgd_momentum

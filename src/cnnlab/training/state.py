@@ -1,6 +1,6 @@
 """Packing the Solver's state into checkpoint arrays + JSON, and back.
 
-A Solver checkpoint (see :mod:`cnnlab.checkpoint`) holds these arrays:
+A Solver checkpoint (see :mod:`cnnlab.training.checkpoint`) holds these arrays:
 
 - ``model/<name>``: the model's state (``model.state_dict()`` when the model has one, which
   includes buffers such as batchnorm running statistics; else ``model.params``);

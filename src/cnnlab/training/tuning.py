@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from cnnlab import optim
-from cnnlab.solver import Solver
+from cnnlab.training import optim
+from cnnlab.training.solver import Solver
 
 TrainFn = Callable[[dict[str, Any], int], dict[str, Any]]
 

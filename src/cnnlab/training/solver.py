@@ -24,7 +24,7 @@ accuracy subsampling) comes from the Solver's own Generator (``seed``). Randomne
 model (dropout masks from the model's own generator) is the model's business: for a bit-exact
 resume, a model must keep its generator state in its ``state_dict``.
 
-Checkpoints (see :mod:`cnnlab._solver_state` for the layout) are written after every epoch to
+Checkpoints (see :mod:`cnnlab.training.state` for the layout) are written after every epoch to
 ``checkpoint_path`` (overwritten) or ``{checkpoint_name}_epoch_{k}.npz``. Resuming from the
 checkpoint of epoch k (``Solver(..., resume=path)`` or ``solver.resume(path)``) then training
 gives bit-for-bit the parameters of the uninterrupted run. SIGTERM or Ctrl-C stop training at
@@ -44,11 +44,13 @@ from typing import Any
 
 import numpy as np
 
-from cnnlab import optim
-from cnnlab._solver_batches import accuracy, batch_indices, epoch_order, iterations_per_epoch
-from cnnlab._solver_progress import Progress, make_progress
-from cnnlab._solver_signals import StopRequests
-from cnnlab._solver_state import (
+from cnnlab.training import optim
+from cnnlab.training.batches import accuracy, batch_indices, epoch_order, iterations_per_epoch
+from cnnlab.training.checkpoint import load_checkpoint, save_checkpoint
+from cnnlab.training.progress import Progress, make_progress
+from cnnlab.training.schedules import ExponentialDecay, Schedule
+from cnnlab.training.signals import StopRequests
+from cnnlab.training.state import (
     MODEL,
     get_model_state,
     pack_optim_configs,
@@ -57,8 +59,6 @@ from cnnlab._solver_state import (
     unpack_optim_configs,
     with_prefix,
 )
-from cnnlab.checkpoint import load_checkpoint, save_checkpoint
-from cnnlab.schedules import ExponentialDecay, Schedule
 
 FORMAT = "cnnlab.solver/1"
 BEST_PARAMS, BEST_STATE, ORDER = "best_params/", "best_state/", "sampler/order"
@@ -79,12 +79,12 @@ class Solver:
         model: see the module docstring for the contract.
         data: dict with ``X_train`` (N, ...), ``y_train`` (N,) int labels, ``X_val`` (M, ...),
             ``y_val`` (M,).
-        update_rule: a name in :data:`cnnlab.optim.RULES` or a callable
+        update_rule: a name in :data:`cnnlab.training.optim.RULES` or a callable
             ``rule(w, dw, config) -> (next_w, config)``.
         optim_config: hyperparameters for the rule (``learning_rate``, ...); each parameter
             gets its own copy, which also holds its optimiser state.
         lr_decay: multiply the learning rate by this after every epoch (CS231n).
-        schedule: a :mod:`cnnlab.schedules` schedule (``factor = schedule(epoch_float)``);
+        schedule: a :mod:`cnnlab.training.schedules` schedule (``factor = schedule(epoch_float)``);
             the learning rate is ``optim_config["learning_rate"] * factor`` at every update.
             Give ``lr_decay`` or ``schedule``, not both.
         batch_size, num_epochs: minibatch size and number of epochs.
