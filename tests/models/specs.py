@@ -11,8 +11,7 @@ import numpy as np
 from torch import nn as tnn
 
 from cnnlab import models
-
-from .torch_ref import MaskFrom, Residual
+from tests.models.torch_ref import MaskFrom, Residual
 
 F64 = np.float64
 

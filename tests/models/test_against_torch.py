@@ -7,9 +7,8 @@ import pytest
 import torch
 
 from cnnlab.nn import summary
-
-from .specs import SPECS
-from .torch_ref import assert_close, copy_weights, torch_loss_and_grads
+from tests.models.specs import SPECS
+from tests.models.torch_ref import assert_close, copy_weights, torch_loss_and_grads
 
 IDS = [s[0] for s in SPECS]
 

@@ -13,8 +13,7 @@ import numpy as np
 import pytest
 
 from cnnlab import nn
-
-from .specs import SPECS
+from tests.models.specs import SPECS
 
 H = 1e-6
 

@@ -12,7 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from training_helpers import (
+
+from cnnlab.training.checkpoint import load_checkpoint
+from cnnlab.training.schedules import CosineDecay
+from cnnlab.training.signals import StopRequests
+from cnnlab.training.solver import Solver, TrainingDiverged
+from tests.training.training_helpers import (
     BufferedNet,
     Hooked,
     ScriptedModel,
@@ -24,13 +29,8 @@ from training_helpers import (
     send_signal_at,
 )
 
-from cnnlab.training.checkpoint import load_checkpoint
-from cnnlab.training.schedules import CosineDecay
-from cnnlab.training.signals import StopRequests
-from cnnlab.training.solver import Solver, TrainingDiverged
-
-HERE = Path(__file__).resolve().parent
-SRC = HERE.parents[1] / "src"
+REPO = Path(__file__).resolve().parents[2]
+SRC = REPO / "src"
 
 
 def noise_augment(X, rng):
@@ -235,9 +235,8 @@ def test_a_second_ctrl_c_interrupts_at_once():
 
 
 SIGTERM_SCRIPT = """
-import sys, time
-sys.path.insert(0, {helpers!r})
-from training_helpers import TwoLayerNet, blob_data
+import time
+from tests.training.training_helpers import TwoLayerNet, blob_data
 from cnnlab.training.solver import Solver
 
 class Slow(TwoLayerNet):
@@ -257,8 +256,8 @@ print("interrupted:", solver.interrupted, solver.t, flush=True)
 @pytest.mark.skipif(os.name != "posix", reason="sends POSIX signals to a child process")
 def test_sigterm_to_a_training_process(tmp_path):
     path = tmp_path / "checkpoint.npz"
-    script = SIGTERM_SCRIPT.format(helpers=str(HERE), path=str(path))
-    paths = [str(SRC), os.environ.get("PYTHONPATH", "")]
+    script = SIGTERM_SCRIPT.format(path=str(path))
+    paths = [str(SRC), str(REPO), os.environ.get("PYTHONPATH", "")]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
     child = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(script)], stdout=subprocess.PIPE, text=True, env=env

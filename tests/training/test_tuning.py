@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from training_helpers import blob_data, scripted_train_fn, softmax_factory
 
 from cnnlab.training.tuning import (
     LogUniform,
@@ -14,6 +13,7 @@ from cnnlab.training.tuning import (
     random_search,
     trial_seeds,
 )
+from tests.training.training_helpers import blob_data, scripted_train_fn, softmax_factory
 
 
 def test_grid_search_tries_every_combination_and_picks_the_best():
