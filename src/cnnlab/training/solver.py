@@ -28,9 +28,11 @@ Checkpoints (see :mod:`cnnlab.training.state` for the layout) are written after 
 ``checkpoint_path`` (overwritten) or ``{checkpoint_name}_epoch_{k}.npz``. Resuming from the
 checkpoint of epoch k (``Solver(..., resume=path)`` or ``solver.resume(path)``) then training
 gives bit-for-bit the parameters of the uninterrupted run. SIGTERM or Ctrl-C stop training at
-the end of the current iteration (a second Ctrl-C stops at once) and save a checkpoint to
-``checkpoint_path`` or ``{checkpoint_name}_interrupted.npz``; ``train()`` then returns normally
-with ``solver.interrupted`` set.
+the end of the current iteration (a second Ctrl-C stops at the end of the current step, or at
+once during an evaluation) and save a checkpoint to ``checkpoint_path`` or
+``{checkpoint_name}_interrupted.npz``; ``train()`` then returns normally with
+``solver.interrupted`` set. The checkpoint holds the per-epoch metrics too
+(``metrics_history``), so files derived from them can always be rebuilt from it.
 """
 
 from __future__ import annotations
@@ -61,7 +63,8 @@ from cnnlab.training.state import (
 )
 
 FORMAT = "cnnlab.solver/1"
-BEST_PARAMS, BEST_STATE, ORDER = "best_params/", "best_state/", "sampler/order"
+BEST, ORDER = "best/", "sampler/order"
+OLD_BEST_PARAMS, OLD_BEST_STATE = "best_params/", "best_state/"  # checkpoints before best/
 HISTORY_NAMES = ("loss_history", "train_acc_history", "val_acc_history", "lr_history")
 
 Augment = Callable[[np.ndarray, np.random.Generator], np.ndarray]
@@ -171,6 +174,7 @@ class Solver:
         self.train_acc_history: list[float] = []
         self.val_acc_history: list[float] = []
         self.lr_history: list[float | None] = []
+        self.metrics_history: list[dict[str, Any]] = []
         self.optim_configs = {name: dict(self.optim_config) for name in self.model.params}
         self._order: np.ndarray | None = None  # sample order of the current epoch
 
@@ -186,15 +190,22 @@ class Solver:
     def _has_state_dict(self) -> bool:
         return hasattr(self.model, "state_dict") and hasattr(self.model, "load_state_dict")
 
+    def _best_snapshot(self) -> dict[str, np.ndarray]:
+        """The best model as :func:`get_model_state` gives it (state_dict, else params)."""
+        return self._best_state if self._best_state is not None else self.best_params
+
     def _checkpoint_content(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Arrays and header of a checkpoint; the best model is stored only when it differs
+        from the current one (after an epoch that improved, they are the same)."""
         optim_arrays, optim_scalars = pack_optim_configs(self.optim_configs)
-        arrays = {
-            **with_prefix(MODEL, get_model_state(self.model)),
-            **with_prefix(BEST_PARAMS, self.best_params),
-            **optim_arrays,
-        }
-        if self._best_state is not None:
-            arrays.update(with_prefix(BEST_STATE, self._best_state))
+        model_state = get_model_state(self.model)
+        best = self._best_snapshot()
+        best_is_model = set(best) == set(model_state) and all(
+            np.array_equal(best[k], model_state[k]) for k in best
+        )
+        arrays = {**with_prefix(MODEL, model_state), **optim_arrays}
+        if not best_is_model:
+            arrays.update(with_prefix(BEST, best))
         if self._order is not None:
             arrays[ORDER] = self._order
         meta = {
@@ -205,11 +216,13 @@ class Solver:
             "num_train": len(self.X_train),
             "num_epochs": self.num_epochs,
             "best_val_acc": self.best_val_acc,
+            "best_is_model": best_is_model,
             "epochs_without_improvement": self.epochs_without_improvement,
             "stopped_early": self.stopped_early,
             "rng": self.rng.bit_generator.state,
             "optim": optim_scalars,
             "history": self.history,
+            "metrics": self.metrics_history,
         }
         return arrays, meta
 
@@ -238,11 +251,19 @@ class Solver:
                 f"Solver.resume: {path} has optimiser state for {sorted(configs)} "
                 f"but the model's parameters are {sorted(self.model.params)}"
             )
-        set_model_state(self.model, strip_prefix(MODEL, arrays))
+        model_state = strip_prefix(MODEL, arrays)
+        set_model_state(self.model, model_state)
         self._reset()
         self.optim_configs = configs
-        self.best_params = strip_prefix(BEST_PARAMS, arrays)
-        self._best_state = strip_prefix(BEST_STATE, arrays) if self._has_state_dict() else None
+        if meta.get("best_is_model"):
+            best = model_state
+        else:
+            best = strip_prefix(BEST, arrays) or strip_prefix(
+                OLD_BEST_STATE if self._has_state_dict() else OLD_BEST_PARAMS, arrays
+            )
+        self._best_state = best if self._has_state_dict() else None
+        self.best_params = {name: best[name].copy() for name in self.model.params if name in best}
+        self.metrics_history = [dict(row) for row in meta.get("metrics", [])]
         self._order = arrays.get(ORDER)
         self.rng.bit_generator.state = meta["rng"]
         for name in HISTORY_NAMES:
@@ -274,11 +295,13 @@ class Solver:
         try:
             with StopRequests() as stop:
                 if not self.val_acc_history:
-                    self._evaluate(progress)
+                    accuracies = self._measure()
+                    with stop.step():
+                        self._record_accuracy(progress, *accuracies)
                 epoch_start, bar_open = time.perf_counter(), False
                 while True:
                     if self.epoch < self.t // per_epoch:
-                        self._end_epoch(progress, epoch_start)
+                        self._end_epoch(progress, stop, epoch_start)
                         epoch_start = time.perf_counter()
                     if self.t >= total or self.stopped_early:
                         break
@@ -288,7 +311,8 @@ class Solver:
                     if self.t % per_epoch == 0 or not bar_open:
                         progress.start_epoch(self.epoch, self.t % per_epoch, per_epoch)
                         bar_open = True
-                    self._step(progress)
+                    with stop.step():
+                        self._step(progress)
         except KeyboardInterrupt:
             self._interrupt("KeyboardInterrupt", progress)
         finally:
@@ -316,7 +340,9 @@ class Solver:
 
     def _step(self, progress: Progress) -> None:
         """One minibatch: forward/backward, then update every parameter and its optimiser
-        state together (nothing changes if the step is interrupted before that)."""
+        state together. Signals cannot cut it (the caller runs it in ``StopRequests.step``);
+        a KeyboardInterrupt raised by the model itself before the update rewinds the
+        generator and the sample order."""
         with self._rewind_on_interrupt():
             if self._order is None:
                 self._order = epoch_order(len(self.X_train), self.rng)
@@ -356,11 +382,15 @@ class Solver:
             config["learning_rate"] = lr
         return self.update_rule(w, grads[name], config)
 
-    def _evaluate(self, progress: Progress) -> None:
-        """Measure train/val accuracy, append them and keep the best model."""
+    def _measure(self) -> tuple[float, float]:
+        """Train and validation accuracy; an interrupt leaves the Solver as it was."""
         with self._rewind_on_interrupt():
             train_acc = self.check_accuracy(self.X_train, self.y_train, self.num_train_samples)
             val_acc = self.check_accuracy(self.X_val, self.y_val, self.num_val_samples)
+        return train_acc, val_acc
+
+    def _record_accuracy(self, progress: Progress, train_acc: float, val_acc: float) -> None:
+        """Append the accuracies and keep the best model."""
         self.train_acc_history.append(train_acc)
         self.val_acc_history.append(val_acc)
         if val_acc > self.best_val_acc or not self.best_params:
@@ -372,14 +402,19 @@ class Solver:
             self.epochs_without_improvement += 1
         progress.end_epoch(self.epoch, train_acc, val_acc)
 
-    def _end_epoch(self, progress: Progress, started: float) -> None:
-        """Evaluate, apply early stopping, checkpoint and call ``on_epoch_end``."""
-        self.epoch += 1
-        try:
-            self._evaluate(progress)
-        except KeyboardInterrupt:
-            self.epoch -= 1  # the epoch end will be redone after a resume
-            raise
+    def _end_epoch(self, progress: Progress, stop: StopRequests, started: float) -> None:
+        """Evaluate, apply early stopping, record the epoch's metrics, checkpoint (all of it
+        one step that a second Ctrl-C does not cut) and call ``on_epoch_end``."""
+        accuracies = self._measure()  # interrupted here, the epoch end is redone on resume
+        with stop.step():
+            self.epoch += 1
+            self._record_accuracy(progress, *accuracies)
+            metrics = self._finish_epoch(progress, started)
+        if self.on_epoch_end is not None:
+            self.on_epoch_end(self, dict(metrics))
+
+    def _finish_epoch(self, progress: Progress, started: float) -> dict[str, Any]:
+        """Early stopping, the epoch's metrics row and its checkpoint; returns the row."""
         self.lr_history.append(self._last_lr())
         if self.patience is not None and self.epochs_without_improvement >= self.patience:
             self.stopped_early = True
@@ -387,22 +422,20 @@ class Solver:
                 f"Early stopping after epoch {self.epoch}: no better validation "
                 f"accuracy than {self.best_val_acc:f} for {self.patience} epochs"
             )
+        losses = self.loss_history[-self.iterations_per_epoch :]
+        metrics = {
+            "epoch": self.epoch,
+            "loss": float(np.mean(losses)) if losses else float("nan"),
+            "train_acc": self.train_acc_history[-1],
+            "val_acc": self.val_acc_history[-1],
+            "lr": self.lr_history[-1],
+            "seconds": time.perf_counter() - started,
+        }
+        self.metrics_history.append(metrics)
         destination = self._checkpoint_destination(f"epoch_{self.epoch}")
         if destination is not None:
             self.save_checkpoint(destination)
-        if self.on_epoch_end is not None:
-            losses = self.loss_history[-self.iterations_per_epoch :]
-            self.on_epoch_end(
-                self,
-                {
-                    "epoch": self.epoch,
-                    "loss": float(np.mean(losses)) if losses else float("nan"),
-                    "train_acc": self.train_acc_history[-1],
-                    "val_acc": self.val_acc_history[-1],
-                    "lr": self.lr_history[-1],
-                    "seconds": time.perf_counter() - started,
-                },
-            )
+        return metrics
 
     def _last_lr(self) -> float | None:
         """Learning rate used by the last update."""
