@@ -4,7 +4,8 @@ A Solver checkpoint (see :mod:`cnnlab.training.checkpoint`) holds these arrays:
 
 - ``model/<name>``: the model's state (``model.state_dict()`` when the model has one, which
   includes buffers such as batchnorm running statistics; else ``model.params``);
-- ``best/<name>``: the same for the best model seen so far (by validation accuracy);
+- ``best/<name>``: the same for the best model seen so far (by validation accuracy), only
+  when it differs from the current model (header ``best_is_model`` says which);
 - ``optim/<param>/<key>``: every array in the optimiser config of parameter ``<param>``
   (``velocity``, ``cache``, ``m``, ``v``, ...);
 - ``sampler/order`` (only for a checkpoint taken in the middle of an epoch): that epoch's
@@ -12,7 +13,8 @@ A Solver checkpoint (see :mod:`cnnlab.training.checkpoint`) holds these arrays:
 
 and the JSON header gives the optimiser configs' non-array entries (``learning_rate``, ``t``,
 ...), the RNG state (``numpy.random.Generator.bit_generator.state``), the history and the
-counters. Floats go through JSON exactly (Python writes the shortest repr that round-trips).
+counters, and the per-epoch metrics rows (``metrics``), from which a run folder's metrics.csv
+is rebuilt. Floats go through JSON exactly (Python writes the shortest repr that round-trips).
 """
 
 from __future__ import annotations
