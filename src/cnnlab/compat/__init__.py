@@ -1,1 +1,3 @@
 """cnnlab.compat."""
+
+from . import seed004
