@@ -14,8 +14,8 @@ from PIL import Image
 from cnnlab import nn
 from cnnlab.data.cifar10 import CLASSES
 from cnnlab.data.sample import load_sample
+from cnnlab.metrics import confusion_matrix
 from cnnlab.viz.confusion import (
-    confusion_matrix,
     plot_confusion_images,
     plot_confusion_matrix,
     plot_per_class_accuracy,

@@ -5,8 +5,6 @@ needed), returns it, and with ``path=`` also writes a PNG.
 """
 
 from cnnlab.viz.confusion import (
-    confusion_matrix,
-    per_class_accuracy,
     plot_confusion_images,
     plot_confusion_matrix,
     plot_per_class_accuracy,
@@ -19,11 +17,9 @@ from cnnlab.viz.predictions import plot_predictions
 from cnnlab.viz.regions import decision_grid, plot_decision_regions, plot_k_accuracy
 
 __all__ = [
-    "confusion_matrix",
     "decision_grid",
     "ema",
     "layer_activations",
-    "per_class_accuracy",
     "plot_confusion_images",
     "plot_confusion_matrix",
     "plot_dataset_samples",

@@ -116,21 +116,6 @@ def image_axes(fig: Figure, n: int, ncols: int | None = None) -> list[Axes]:
     return list(axes[:n])
 
 
-def check_labels(labels: np.ndarray, n: int, num_classes: int, func: str, name: str) -> np.ndarray:
-    """``labels`` as an int64 vector of length ``n`` with values in [0, num_classes)."""
-    labels = np.asarray(labels)
-    if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(
-            f"{func}: {name} must be {n} integer labels; got {labels.dtype} of shape {labels.shape}"
-        )
-    if n and (labels.min() < 0 or labels.max() >= num_classes):
-        raise ValueError(
-            f"{func}: {name} must lie in [0, {num_classes}); got values from "
-            f"{labels.min()} to {labels.max()}"
-        )
-    return labels.astype(np.int64)
-
-
 def class_names_for(class_names: Sequence[str] | None, num_classes: int, func: str) -> list[str]:
     """The given class names as strings, or "0", "1", ... when none are given."""
     if class_names is None:

@@ -1,5 +1,5 @@
-"""Class-level results: the confusion matrix (counts, row fractions, example images) and
-per-class accuracy."""
+"""Class-level results drawn: the confusion matrix (counts and row fractions, example images)
+and per-class accuracy (the numbers come from :mod:`cnnlab.metrics`)."""
 
 from __future__ import annotations
 
@@ -9,56 +9,18 @@ import numpy as np
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
+from cnnlab.metrics import check_confusion, row_fractions
+from cnnlab.validation import check_labels
 from cnnlab.viz._common import (
     RIGHT_COLOUR,
     WRONG_COLOUR,
     PathLike,
     as_hwc_images,
-    check_labels,
     class_names_for,
     displayable,
     finish,
     new_figure,
 )
-
-
-def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
-    """Counts of (true, predicted) pairs.
-
-    Inputs: y_true, y_pred: (N,) integer labels in [0, num_classes).
-    Returns an int64 array (num_classes, num_classes) whose entry [i, j] is the number of
-    samples of true class i predicted as class j (rows: truth, columns: prediction).
-    """
-    if int(num_classes) != num_classes or num_classes < 1:
-        raise ValueError(
-            f"confusion_matrix: num_classes must be a positive integer; got {num_classes}"
-        )
-    y_true = np.asarray(y_true)
-    y_true = check_labels(y_true, y_true.size, num_classes, "confusion_matrix", "y_true")
-    y_pred = check_labels(y_pred, y_true.size, num_classes, "confusion_matrix", "y_pred")
-    flat = np.bincount(y_true * num_classes + y_pred, minlength=num_classes * num_classes)
-    return flat.reshape(num_classes, num_classes)
-
-
-def _check_square(confusion: np.ndarray, func: str) -> np.ndarray:
-    confusion = np.asarray(confusion)
-    if confusion.ndim != 2 or confusion.shape[0] != confusion.shape[1] or confusion.size == 0:
-        raise ValueError(
-            f"{func}: confusion must be a square (K, K) matrix; got shape {confusion.shape}"
-        )
-    return confusion
-
-
-def row_fractions(confusion: np.ndarray) -> np.ndarray:
-    """Each row of a (K, K) confusion matrix divided by its sum (rows summing to 0 stay 0)."""
-    confusion = _check_square(confusion, "row_fractions").astype(np.float64)
-    totals = confusion.sum(axis=1, keepdims=True)
-    return np.divide(confusion, totals, out=np.zeros_like(confusion), where=totals > 0)
-
-
-def per_class_accuracy(confusion: np.ndarray) -> np.ndarray:
-    """(K,) fraction of each true class predicted correctly: the diagonal of the row fractions."""
-    return np.diag(row_fractions(confusion)).copy()
 
 
 def plot_confusion_matrix(
@@ -72,7 +34,7 @@ def plot_confusion_matrix(
 ) -> Figure:
     """A (K, K) confusion matrix of counts (rows: truth, columns: prediction), each cell
     coloured by its fraction of the true class and labelled with its count and that fraction."""
-    confusion = _check_square(confusion, "plot_confusion_matrix")
+    confusion = check_confusion(confusion, "plot_confusion_matrix")
     k = confusion.shape[0]
     names = class_names_for(class_names, k, "plot_confusion_matrix")
     fractions = row_fractions(confusion)
@@ -180,8 +142,8 @@ def plot_confusion_images(
     if num_classes is None:
         labels = np.concatenate([np.ravel(y_true), np.ravel(y_pred)]).astype(np.int64)
         num_classes = len(class_names) if class_names is not None else int(labels.max()) + 1
-    y_true = check_labels(y_true, n, num_classes, "plot_confusion_images", "y_true")
-    y_pred = check_labels(y_pred, n, num_classes, "plot_confusion_images", "y_pred")
+    y_true = check_labels("plot_confusion_images", y_true, n, num_classes, "y_true")
+    y_pred = check_labels("plot_confusion_images", y_pred, n, num_classes, "y_pred")
     names = class_names_for(class_names, num_classes, "plot_confusion_images")
     frame = max(1, h // 16)
     cell_h, cell_w = h + 2 * frame, w + 2 * frame

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
+from cnnlab.validation import check_labels
 from cnnlab.viz._common import (
     PathLike,
     as_hwc_images,
-    check_labels,
     class_names_for,
     finish,
     image_axes,
@@ -47,7 +47,7 @@ def plot_dataset_samples(
         )
     labels = np.asarray(labels)
     k = len(class_names) if class_names is not None else int(labels.max()) + 1
-    labels = check_labels(labels, total, k, "plot_dataset_samples", "labels")
+    labels = check_labels("plot_dataset_samples", labels, total, k, "labels")
     names = class_names_for(class_names, k, "plot_dataset_samples")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     chosen = rng.choice(total, size=min(n, total), replace=False)

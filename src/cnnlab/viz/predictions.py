@@ -7,12 +7,12 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
+from cnnlab.validation import check_labels
 from cnnlab.viz._common import (
     RIGHT_COLOUR,
     WRONG_COLOUR,
     PathLike,
     as_hwc_images,
-    check_labels,
     class_names_for,
     finish,
     image_axes,
@@ -52,8 +52,8 @@ def plot_predictions(
     if probs.ndim != 2 or probs.shape[0] != n:
         raise ValueError(f"plot_predictions: probs must be (N, K) with N = {n}; got {probs.shape}")
     k = probs.shape[1]
-    y_true = check_labels(y_true, n, k, "plot_predictions", "y_true")
-    y_pred = check_labels(y_pred, n, k, "plot_predictions", "y_pred")
+    y_true = check_labels("plot_predictions", y_true, n, k, "y_true")
+    y_pred = check_labels("plot_predictions", y_pred, n, k, "y_pred")
     names = class_names_for(class_names, k, "plot_predictions")
     fig = new_figure(figsize, dpi)
     for i, ax in enumerate(image_axes(fig, n, ncols)):

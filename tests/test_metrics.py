@@ -1,11 +1,30 @@
-"""confusion_matrix and the per-class helpers against counts made by hand."""
+"""cnnlab.metrics: accuracy, the confusion matrix and the per-class helpers against counts
+made by hand."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from cnnlab.viz.confusion import confusion_matrix, per_class_accuracy, row_fractions
+from cnnlab.metrics import accuracy, confusion_matrix, per_class_accuracy, row_fractions
+
+
+def test_accuracy_by_hand() -> None:
+    assert accuracy(np.array([0, 1, 2, 2]), np.array([0, 2, 2, 1])) == 0.5
+    assert accuracy(np.array(["cat", "dog"]), np.array(["cat", "dog"])) == 1.0
+    assert np.isnan(accuracy(np.array([], dtype=int), np.array([], dtype=int)))
+
+
+def test_accuracy_is_the_confusion_trace_over_n(rng) -> None:
+    y_true, y_pred = rng.integers(0, 7, 300), rng.integers(0, 7, 300)
+    cm = confusion_matrix(y_true, y_pred, 7)
+    assert accuracy(y_true, y_pred) == np.trace(cm) / 300
+
+
+@pytest.mark.parametrize("shapes", [((3,), (4,)), ((2, 2), (2, 2)), ((), ())])
+def test_accuracy_needs_two_vectors_of_one_length(shapes) -> None:
+    with pytest.raises(ValueError, match=r"accuracy: .*shapes"):
+        accuracy(np.zeros(shapes[0], int), np.zeros(shapes[1], int))
 
 
 def test_confusion_matrix_by_hand() -> None:
