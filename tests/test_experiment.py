@@ -124,22 +124,6 @@ def test_load_data_all_training_images_by_default():
     assert (len(ds.X_train), len(ds.X_val), len(ds.X_test)) == (480, 20, 100)
 
 
-def test_fit_and_apply_preprocess(rng):
-    X = rng.integers(0, 256, (6, 3, 4, 5), dtype=np.uint8)
-    Xf = X.astype(np.float64)
-    channel = experiment.fit_preprocess(X, "channel")
-    for c in range(3):
-        assert channel["mean"][c, 0, 0] == pytest.approx(Xf[:, c].mean(), rel=1e-12)
-        assert channel["std"][c, 0, 0] == pytest.approx(Xf[:, c].std(), rel=1e-12)
-    out = experiment.apply_preprocess(X, channel, np.float64)
-    np.testing.assert_allclose(out.mean(axis=(0, 2, 3)), 0, atol=1e-12)
-    np.testing.assert_allclose(out.std(axis=(0, 2, 3)), 1, rtol=1e-12)
-    image = experiment.fit_preprocess(X, "mean_image")
-    out = experiment.apply_preprocess(X, image, np.float32)
-    assert out.dtype == np.float32 and out.shape == X.shape
-    np.testing.assert_allclose(out, Xf - Xf.mean(axis=0), atol=1e-4)
-
-
 # ------------------------------------------------------------------------- train / evaluate
 def test_train_result_matches_results_json(trained):
     result, out = trained

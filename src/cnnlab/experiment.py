@@ -10,10 +10,10 @@ The run folder's files are described in :mod:`cnnlab.runs`.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import inspect
 import json
+import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -23,15 +23,17 @@ from typing import Any
 import numpy as np
 
 from cnnlab import models, runs
-from cnnlab._io import save_npz_atomic
+from cnnlab._io import locked_folder, save_npz_atomic
 from cnnlab.data import paths
 from cnnlab.data.cifar10 import CLASSES, load_cifar10_raw
 from cnnlab.data.image_file import read_image
 from cnnlab.data.mnist import load_mnist, split_mnist
+from cnnlab.data.preprocess import PREPROCESS, apply_preprocess, fit_preprocess
 from cnnlab.data.transforms import compose, random_crop, random_flip
+from cnnlab.metrics import accuracy, confusion_matrix, per_class_accuracy
 from cnnlab.training import schedules
+from cnnlab.training.memory import check_training_memory
 from cnnlab.training.solver import Solver
-from cnnlab.viz.confusion import confusion_matrix, per_class_accuracy
 
 # Per-model training defaults: the seeds' settings where a seed trains that model.
 MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -65,7 +67,13 @@ MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")
 SCHEDULES = ("constant", "step", "cosine", "onecycle")
-PREPROCESS = ("mean_image", "channel")
+# build_model's own arguments, which come from the data and the options, not from model_kwargs
+RUN_ARGUMENTS = {
+    "input_dim": "the data",
+    "num_classes": "the data",
+    "reg": "--weight-decay",
+    "seed": "--seed",
+}
 
 
 @dataclass
@@ -135,6 +143,22 @@ class TrainConfig:
             raise ValueError("give a schedule or an lr_decay, not both")
         if self.lr is not None and self.lr <= 0:
             raise ValueError(f"lr must be positive, got {self.lr}")
+        for name in ("lr", "momentum", "weight_decay", "lr_decay"):
+            value = getattr(self, name)
+            if value is not None and not math.isfinite(value):
+                raise ValueError(f"{name} must be a finite number, got {value}")
+        if self.weight_decay is not None and self.weight_decay < 0:
+            raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay}")
+        if not 0 <= self.momentum < 1:
+            raise ValueError(f"momentum must be in [0, 1), got {self.momentum}")
+        for name in ("num_val", "num_train", "num_test"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be at least 1, got {value}")
+        clash = sorted(set(self.model_kwargs) & set(RUN_ARGUMENTS))
+        if clash:
+            given = ", ".join(f"{k} comes from {RUN_ARGUMENTS[k]}" for k in clash)
+            raise ValueError(f"model argument(s) {clash} cannot be set ({given})")
 
 
 @dataclass
@@ -194,28 +218,6 @@ def load_data(cfg: TrainConfig) -> Dataset:
     )  # fmt: skip
 
 
-def fit_preprocess(X_train: np.ndarray, kind: str) -> dict[str, np.ndarray]:
-    """Normalisation statistics from training images (N, C, H, W) in 0..255.
-
-    'mean_image': subtract the mean image (C, H, W), std 1 (CS231n); 'channel': per-channel
-    mean and standard deviation, shaped (C, 1, 1) (the TensorFlow notebook).
-    """
-    X = X_train.astype(np.float64)
-    if kind == "mean_image":
-        return {"mean": X.mean(axis=0), "std": np.ones((1, 1, 1))}
-    return {
-        "mean": X.mean(axis=(0, 2, 3))[:, None, None],
-        "std": X.std(axis=(0, 2, 3))[:, None, None],
-    }
-
-
-def apply_preprocess(X: np.ndarray, prep: dict[str, np.ndarray], dtype: Any) -> np.ndarray:
-    """``(X - mean) / std`` in ``dtype``; X (N, C, H, W) in 0..255."""
-    mean = prep["mean"].astype(dtype)
-    std = prep["std"].astype(dtype)
-    return ((X.astype(dtype) - mean) / std).astype(dtype, copy=False)
-
-
 def make_solver_options(cfg: TrainConfig) -> dict[str, Any]:
     """The Solver's update rule, optimiser config and schedule for ``cfg``."""
     rule = {"momentum": "sgd_momentum", "nesterov": "sgd_momentum"}.get(
@@ -254,9 +256,15 @@ def build_model(
     """
     default = inspect.signature(models.MODELS[name]).parameters["input_dim"].default
     input_dim = int(np.prod(input_shape)) if isinstance(default, int) else tuple(input_shape)
-    return models.build(
-        name, input_dim=input_dim, num_classes=num_classes, reg=reg, seed=seed, **model_kwargs
-    )
+    try:
+        return models.build(
+            name, input_dim=input_dim, num_classes=num_classes, reg=reg, seed=seed, **model_kwargs
+        )
+    except MemoryError as err:
+        raise MemoryError(
+            f"model {name!r} with {model_kwargs} does not fit in memory ({err}); give it "
+            "smaller sizes"
+        ) from err
 
 
 @dataclass
@@ -281,10 +289,26 @@ def train(
 
     resume: continue the run in ``out`` from its ``checkpoint.npz`` (its config.json must name
     the same model and model arguments), up to ``cfg.epochs`` epochs in all. Nothing in ``out``
-    changes when the checkpoint does not fit ``cfg``.
+    changes when the checkpoint does not fit ``cfg``. The folder is locked while the run lasts
+    (a second run on it fails at once); temporary files of an earlier killed run are removed.
+    A run that would need more memory than the machine has is refused
+    (:mod:`cnnlab.training.memory`).
     """
+    with locked_folder(out):
+        return _train(cfg, Path(out), resume, verbose, progress_bar)
+
+
+def _write_history(run_dir: Path, solver: Solver) -> None:
+    """metrics.csv and history.json from the Solver's state, i.e. from its checkpoint."""
+    runs.write_metrics(run_dir / "metrics.csv", solver.metrics_history)
+    runs.write_json(run_dir / "history.json", solver.history)
+
+
+def _train(
+    cfg: TrainConfig, run_dir: Path, resume: bool, verbose: bool, progress_bar: bool | None
+) -> TrainResult:
+    """:func:`train` inside the locked run folder."""
     cfg = cfg.resolved()
-    run_dir = Path(out)
     ckpt = run_dir / runs.CHECKPOINT_FILE
     if resume:
         _check_resume(run_dir, cfg)
@@ -299,34 +323,33 @@ def train(
         cfg.model, cfg.model_kwargs, data.X_train.shape[1:], len(data.class_names), reg, cfg.seed
     )
     summary = model.summary()
-
-    metrics_rows: list[dict[str, Any]] = []
-    if resume and (run_dir / "metrics.csv").is_file():
-        metrics_rows = _read_metrics(run_dir / "metrics.csv")
+    options = make_solver_options(cfg)
+    check_training_memory(
+        model, splits["X_train"][:2], data.y_train[:2], cfg.batch_size, options["update_rule"]
+    )
 
     def on_epoch_end(solver: Solver, metrics: dict[str, float]) -> None:
-        metrics_rows.append(dict(metrics))
-        runs.write_metrics(run_dir / "metrics.csv", metrics_rows)
-        runs.write_json(run_dir / "history.json", solver.history)
+        _write_history(run_dir, solver)
 
     augment = compose(random_crop, random_flip) if cfg.augment else None
     solver = Solver(
         model,
         {"X_train": splits["X_train"], "y_train": data.y_train,
          "X_val": splits["X_val"], "y_val": data.y_val},
-        **make_solver_options(cfg), batch_size=cfg.batch_size, num_epochs=cfg.epochs,
+        **options, batch_size=cfg.batch_size, num_epochs=cfg.epochs,
         num_train_samples=1000, checkpoint_path=ckpt, verbose=verbose,
         progress_bar=progress_bar, patience=cfg.patience, augment=augment,
         on_epoch_end=on_epoch_end, seed=cfg.seed, resume=ckpt if resume else None,
     )  # fmt: skip
     # written only now, so that a resume which does not fit the checkpoint changes nothing
-    run_dir.mkdir(parents=True, exist_ok=True)
     runs.write_json(run_dir / "config.json", dataclasses.asdict(cfg))
+    if resume:  # the checkpoint is the record: files a kill left behind it catch up
+        _write_history(run_dir, solver)
     runs.write_text(run_dir / "summary.txt", summary + "\n")
     start = time.perf_counter()
     solver.train()
     seconds = time.perf_counter() - start
-    runs.write_json(run_dir / "history.json", solver.history)
+    _write_history(run_dir, solver)
     runs.save_model(
         run_dir / runs.MODEL_FILE,
         model.state_dict(),
@@ -348,7 +371,7 @@ def train(
         "confusion": test["confusion"],
         "epochs_run": solver.epoch,
         "stopped_early": solver.stopped_early,
-        "train_seconds": sum(float(r["seconds"]) for r in metrics_rows),
+        "train_seconds": sum(float(r["seconds"]) for r in solver.metrics_history),
         "data": data.source,
     }
     runs.write_json(run_dir / "results.json", results)
@@ -373,7 +396,7 @@ def evaluate_arrays(model: Any, X: np.ndarray, y: np.ndarray, num_classes: int) 
     pred = probs.argmax(axis=1)
     cm = confusion_matrix(y, pred, num_classes)
     return {
-        "accuracy": float(np.mean(pred == y)) if y.size else float("nan"),
+        "accuracy": accuracy(y, pred),
         "per_class_acc": per_class_accuracy(cm).tolist(),
         "confusion": cm.tolist(),
         "probs": probs,
@@ -395,7 +418,7 @@ def evaluate(run_or_file: str | os.PathLike[str], data: str | None = None) -> di
     model, meta, prep = load_trained(run_or_file)
     run_dir = runs.model_path(run_or_file).parent
     cfg_path = run_dir / "config.json"
-    cfg = TrainConfig(**runs.read_json(cfg_path)) if cfg_path.is_file() else TrainConfig()
+    cfg = _read_config(cfg_path) if cfg_path.is_file() else TrainConfig()
     if data is not None:
         cfg = dataclasses.replace(cfg, data=data)
     ds = load_data(cfg.resolved())
@@ -436,11 +459,21 @@ def _write_samples(
     )
 
 
+def _read_config(path: Path) -> TrainConfig:
+    """The TrainConfig saved in a run's config.json; ValueError naming the file if it is not one."""
+    values = runs.read_json(path)
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    if not isinstance(values, dict) or not set(values) <= fields:
+        extra = sorted(set(values) - fields) if isinstance(values, dict) else type(values).__name__
+        raise ValueError(f"{path} is not a cnnlab training configuration ({extra})")
+    return TrainConfig(**values)
+
+
 def _check_resume(run_dir: Path, cfg: TrainConfig) -> None:
     ckpt = run_dir / runs.CHECKPOINT_FILE
     if not ckpt.is_file():
         raise FileNotFoundError(f"cannot resume: {ckpt} does not exist")
-    old = runs.read_json(run_dir / "config.json")
+    old = dataclasses.asdict(_read_config(run_dir / "config.json"))
     if old.get("model") != cfg.model:
         raise ValueError(
             f"cannot resume: {run_dir} holds a {old.get('model')!r} model, not {cfg.model!r}"
@@ -450,8 +483,3 @@ def _check_resume(run_dir: Path, cfg: TrainConfig) -> None:
             f"cannot resume: {run_dir} holds a {cfg.model!r} model built with "
             f"{old.get('model_kwargs')}, not {cfg.model_kwargs}"
         )
-
-
-def _read_metrics(path: Path) -> list[dict[str, Any]]:
-    with open(path, newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))

@@ -17,6 +17,7 @@ from cnnlab.data.download import download
 from cnnlab.data.image_file import read_image
 from cnnlab.data.images import list_image_tree, load_image_tree
 from cnnlab.data.mnist import load_mnist, read_idx, split_mnist
+from cnnlab.data.preprocess import PREPROCESS, apply_preprocess, fit_preprocess
 from cnnlab.data.sample import load_sample
 from cnnlab.data.transforms import (
     channel_mean_std,
@@ -28,11 +29,14 @@ from cnnlab.data.transforms import (
 
 __all__ = [
     "CLASSES",
+    "PREPROCESS",
     "Dataset",
+    "apply_preprocess",
     "channel_mean_std",
     "compose",
     "download",
     "download_cifar10",
+    "fit_preprocess",
     "get_CIFAR10_data",
     "list_image_tree",
     "load_cifar10",
