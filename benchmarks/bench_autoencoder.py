@@ -49,6 +49,7 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from cnnlab._io import atomic_open
+from cnnlab.autoencoder import SparseAutoencoder
 from cnnlab.data.patches import (
     cifar10_images,
     preprocess_patches,
@@ -57,7 +58,7 @@ from cnnlab.data.patches import (
     whiten_images,
 )
 from cnnlab.filters import filter_summary
-from cnnlab.models.sparse_autoencoder import SparseAutoencoder, flat_cost, init_weights, pack
+from cnnlab.functional.sparse_autoencoder import flat_cost, init_weights, pack
 from cnnlab.viz._common import finish, new_figure
 from cnnlab.viz.autoencoder import plot_cost, plot_hidden_weights
 

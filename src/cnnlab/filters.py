@@ -33,7 +33,7 @@ def localisation(filters: np.ndarray) -> np.ndarray:
     """Share of each filter's energy inside its best ``H//2 x W//2`` window.
 
     Inputs: filters (F, H, W), e.g. an autoencoder's
-    :attr:`~cnnlab.models.sparse_autoencoder.SparseAutoencoder.hidden_filters`.
+    :attr:`~cnnlab.autoencoder.SparseAutoencoder.hidden_filters`.
     Returns: (F,) in [0.25-ish, 1]; an all-zero filter gives 0.
     """
     f = _as_filters(filters, "localisation")

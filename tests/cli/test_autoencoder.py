@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from cnnlab.autoencoder import SparseAutoencoder
 from cnnlab.cli import autoencoder
 from cnnlab.filters import filter_summary
-from cnnlab.models.sparse_autoencoder import SparseAutoencoder
 from cnnlab.viz.autoencoder import grid_columns, hidden_weight_mosaic, tile_images
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

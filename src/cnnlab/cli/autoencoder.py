@@ -32,6 +32,8 @@ from typing import Any
 import numpy as np
 
 from cnnlab._io import atomic_open
+from cnnlab.autoencoder import DEFAULT_ITERS, DEFAULT_LR, OPTIMIZERS
+from cnnlab.autoencoder import SparseAutoencoder as Model
 from cnnlab.data.patches import (
     cifar10_images,
     load_h5_patches,
@@ -42,8 +44,6 @@ from cnnlab.data.patches import (
     whiten_images,
 )
 from cnnlab.filters import filter_summary
-from cnnlab.models.sparse_autoencoder import DEFAULT_ITERS, DEFAULT_LR, OPTIMIZERS
-from cnnlab.models.sparse_autoencoder import SparseAutoencoder as Model
 from cnnlab.viz.autoencoder import (
     plot_cost,
     plot_hidden_weights,

@@ -63,8 +63,10 @@ from .sandwich import (
     conv_relu_pool_backward,
     conv_relu_pool_forward,
 )
+from .sparse_autoencoder import ae_cost
 
 __all__ = [
+    "ae_cost",
     "affine_backward",
     "affine_forward",
     "affine_relu_backward",

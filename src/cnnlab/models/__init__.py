@@ -11,7 +11,6 @@ from .fc_net import FullyConnectedNet
 from .mnist import MNISTNet
 from .registry import MODELS, available, build
 from .resnet import ResNet, basic_block
-from .sparse_autoencoder import SparseAutoencoder
 
 __all__ = [
     "MODELS",
@@ -21,7 +20,6 @@ __all__ = [
     "MNISTNet",
     "MiniAlexNet",
     "ResNet",
-    "SparseAutoencoder",
     "TFThreeLayerConvNet",
     "ThreeLayerConvNet",
     "available",
