@@ -1,23 +1,12 @@
-"""CS231n's ``layer_utils`` module (the sandwich layers) under its own names."""
+"""CS231n's ``layer_utils`` module: every sandwich layer of :mod:`cnnlab.functional.sandwich`
+(``affine_relu``, ``conv_relu``, ``conv_relu_pool``, ``conv_bn_relu``) under its own name."""
 
-from cnnlab.functional.sandwich import (
-    affine_relu_backward,
-    affine_relu_forward,
-    conv_bn_relu_backward,
-    conv_bn_relu_forward,
-    conv_relu_backward,
-    conv_relu_forward,
-    conv_relu_pool_backward,
-    conv_relu_pool_forward,
-)
+from cnnlab import functional as _functional
+from cnnlab.functional import sandwich as _sandwich
 
 __all__ = [
-    "affine_relu_backward",
-    "affine_relu_forward",
-    "conv_bn_relu_backward",
-    "conv_bn_relu_forward",
-    "conv_relu_backward",
-    "conv_relu_forward",
-    "conv_relu_pool_backward",
-    "conv_relu_pool_forward",
+    name
+    for name in _functional.__all__
+    if getattr(_functional, name).__module__ == _sandwich.__name__
 ]
+globals().update({name: getattr(_functional, name) for name in __all__})

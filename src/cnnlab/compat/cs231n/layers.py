@@ -1,54 +1,31 @@
 """CS231n's ``layers`` module under its own names, so ``from cs231n.layers import *`` cells run
 unchanged after rewriting the import to ``from cnnlab.compat.cs231n.layers import *``.
 
-``dropout_param['p']`` is the probability of KEEPING a unit, as in CS231n since 2019.
+The names are CS231n's; the functions are :mod:`cnnlab.functional`'s (the plain-loop ``_naive``
+versions where CS231n's layers are naive). ``dropout_param['p']`` is the probability of KEEPING
+a unit, as in CS231n since 2019.
 """
 
-from cnnlab.functional.activation import relu_backward, relu_forward
-from cnnlab.functional.conv import conv_backward_naive, conv_forward_naive
-from cnnlab.functional.dropout import dropout_backward, dropout_forward
-from cnnlab.functional.linear import affine_backward, affine_forward
-from cnnlab.functional.loss import softmax_loss, svm_loss
-from cnnlab.functional.norm import (
-    batchnorm_backward,
-    batchnorm_backward_alt,
-    batchnorm_forward,
-    layernorm_backward,
-    layernorm_forward,
-    spatial_batchnorm_backward,
-    spatial_batchnorm_forward,
-    spatial_groupnorm_backward,
-    spatial_groupnorm_forward,
+from cnnlab import functional as _functional
+
+#: layers with a ``<name>_forward`` / ``<name>_backward`` pair
+_PAIRS = (
+    "affine",
+    "relu",
+    "batchnorm",
+    "layernorm",
+    "dropout",
+    "spatial_batchnorm",
+    "spatial_groupnorm",
 )
-from cnnlab.functional.pool import (
-    avg_pool_backward_naive,
-    avg_pool_forward_naive,
-    max_pool_backward_naive,
-    max_pool_forward_naive,
-)
+#: layers that CS231n writes with loops: ``<name>_forward_naive`` / ``<name>_backward_naive``
+_NAIVE_PAIRS = ("conv", "max_pool", "avg_pool")
+#: the losses and the alternative batch-norm backward pass
+_SINGLES = ("batchnorm_backward_alt", "softmax_loss", "svm_loss")
 
 __all__ = [
-    "affine_backward",
-    "affine_forward",
-    "avg_pool_backward_naive",
-    "avg_pool_forward_naive",
-    "batchnorm_backward",
-    "batchnorm_backward_alt",
-    "batchnorm_forward",
-    "conv_backward_naive",
-    "conv_forward_naive",
-    "dropout_backward",
-    "dropout_forward",
-    "layernorm_backward",
-    "layernorm_forward",
-    "max_pool_backward_naive",
-    "max_pool_forward_naive",
-    "relu_backward",
-    "relu_forward",
-    "softmax_loss",
-    "spatial_batchnorm_backward",
-    "spatial_batchnorm_forward",
-    "spatial_groupnorm_backward",
-    "spatial_groupnorm_forward",
-    "svm_loss",
+    *(f"{name}_{way}" for name in _PAIRS for way in ("forward", "backward")),
+    *(f"{name}_{way}_naive" for name in _NAIVE_PAIRS for way in ("forward", "backward")),
+    *_SINGLES,
 ]
+globals().update({name: getattr(_functional, name) for name in __all__})
