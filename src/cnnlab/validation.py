@@ -15,21 +15,24 @@ from typing import Any
 
 import numpy as np
 
+# NumPy arrays and NumPy scalars (what operations on 0-d arrays return) both count as arrays.
+_ARRAYS = (np.ndarray, np.generic)
+
 
 def _what(x: Any) -> str:
     """``shape (2, 3)`` for an array, the type's name for anything else."""
-    if isinstance(x, np.ndarray):
+    if isinstance(x, _ARRAYS):
         return f"shape {x.shape}"
     return type(x).__name__
 
 
 def check_array(op: str, x: Any, name: str = "input") -> np.ndarray:
-    """Raise unless ``x`` is a NumPy array; return it.
+    """Raise unless ``x`` is a NumPy array (or NumPy scalar); return it.
 
     Raises:
         ValueError: ``<op>: <name> must be a NumPy array, got <type>``.
     """
-    if not isinstance(x, np.ndarray):
+    if not isinstance(x, _ARRAYS):
         raise ValueError(f"{op}: {name} must be a NumPy array, got {type(x).__name__}")
     return x
 
@@ -41,7 +44,7 @@ def check_float(op: str, x: Any, name: str = "input") -> np.ndarray:
         ValueError: ``<op>: <name> must be a floating-point array, got dtype <dtype>`` (or the
             type of a non-array).
     """
-    if not isinstance(x, np.ndarray):
+    if not isinstance(x, _ARRAYS):
         raise ValueError(f"{op}: {name} must be a floating-point array, got {type(x).__name__}")
     if not np.issubdtype(x.dtype, np.floating):
         raise ValueError(f"{op}: {name} must be a floating-point array, got dtype {x.dtype}")
@@ -61,7 +64,7 @@ def check_ndim(op: str, x: Any, ndim: int, name: str = "input", layout: str = ""
     Raises:
         ValueError: ``<op>: <name> must be <ndim>-D <layout>, got shape <shape>``.
     """
-    if not isinstance(x, np.ndarray) or x.ndim != ndim:
+    if not isinstance(x, _ARRAYS) or x.ndim != ndim:
         want = f" {layout}" if layout else ""
         raise ValueError(f"{op}: {name} must be {ndim}-D{want}, got {_what(x)}")
     return x
@@ -73,7 +76,7 @@ def check_batch_axis(op: str, x: Any, name: str = "x") -> np.ndarray:
     Raises:
         ValueError: ``<op>: <name> must have a batch dimension, got shape ()``.
     """
-    if not isinstance(x, np.ndarray) or x.ndim < 1:
+    if not isinstance(x, _ARRAYS) or x.ndim < 1:
         raise ValueError(f"{op}: {name} must have a batch dimension, got {_what(x)}")
     return x
 
@@ -85,8 +88,8 @@ def check_shape(op: str, x: Any, shape: Sequence[int], name: str) -> np.ndarray:
         ValueError: ``<op>: <name> must have shape <shape>, got <shape of x>``.
     """
     shape = tuple(shape)
-    if not isinstance(x, np.ndarray) or x.shape != shape:
-        got = x.shape if isinstance(x, np.ndarray) else type(x).__name__
+    if not isinstance(x, _ARRAYS) or x.shape != shape:
+        got = x.shape if isinstance(x, _ARRAYS) else type(x).__name__
         raise ValueError(f"{op}: {name} must have shape {shape}, got {got}")
     return x
 

@@ -255,7 +255,7 @@ def test_bad_dout(impl, kernel) -> None:
     _out, cache = forward(x, w, b, {})
     with pytest.raises(
         ValueError,
-        match=r"conv2d: dout .* must have shape \(2, 4, \d, \d\), got "
+        match=r"conv2d: dout must have shape \(2, 4, \d, \d\), got "
         r"\(2, 4, 1, 1\)",
     ):
         backward(np.zeros((2, 4, 1, 1)), cache)

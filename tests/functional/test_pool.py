@@ -271,7 +271,7 @@ def test_bad_dtype_and_dout(impl) -> None:
     with pytest.raises(ValueError, match=r"pool2d: input x must be a floating-point array"):
         forward(np.zeros((1, 1, 4, 4), dtype=np.int32), param(2))
     _, cache = forward(np.zeros((1, 1, 4, 4)), param(2))
-    with pytest.raises(ValueError, match=r"pool2d: dout .* must have shape \(1, 1, 2, 2\)"):
+    with pytest.raises(ValueError, match=r"pool2d: dout must have shape \(1, 1, 2, 2\)"):
         backward(np.zeros((1, 1, 4, 4)), cache)
 
 
@@ -279,5 +279,5 @@ def test_global_avg_pool_bad_input() -> None:
     with pytest.raises(ValueError, match=r"global_avg_pool2d: input x must be 4-D"):
         global_avg_pool_forward(np.zeros((2, 3)))
     _, cache = global_avg_pool_forward(np.zeros((2, 3, 4, 4)))
-    with pytest.raises(ValueError, match=r"global_avg_pool2d: dout .* shape \(2, 3\), got \(3,\)"):
+    with pytest.raises(ValueError, match=r"global_avg_pool2d: dout .*shape \(2, 3\), got \(3,\)"):
         global_avg_pool_backward(np.zeros(3), cache)

@@ -28,8 +28,9 @@ def _offset_block(cols: np.ndarray, k: int, channels: int, geom: Window2d) -> np
     return cols[k * channels : (k + 1) * channels].reshape(channels, -1, *geom.out)
 
 
-def forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, geom: Window2d) -> tuple:
-    """out (N, F, Ho, Wo) and the cache (cols, w_mat, x shape, geom) for :func:`backward`."""
+def forward(x: np.ndarray, w: np.ndarray, geom: Window2d) -> tuple:
+    """out (N, F, Ho, Wo) without bias (a strided view of a scratch array) and the cache
+    (cols, w_mat, x shape, geom) for :func:`backward`."""
     n, channels = x.shape[:2]
     xp = pad_input(x.transpose(1, 0, 2, 3), geom)  # (C, N, Hp, Wp)
     n_offsets = geom.kernel[0] * geom.kernel[1]
@@ -39,18 +40,15 @@ def forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, geom: Window2d) -> tupl
     # rows of cols are (offset, channel): order the weights' columns the same way
     w_mat = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(w.shape[0], -1)
     full = gemm(w_mat, cols, np.empty((w.shape[0], cols.shape[1]), dtype=x.dtype))
-    out = np.empty((n, w.shape[0], *geom.out), dtype=x.dtype)
-    np.add(full.reshape(-1, n, *geom.out).transpose(1, 0, 2, 3), b[:, None, None], out=out)
-    return out, (cols, w_mat, x.shape, geom)
+    return full.reshape(-1, n, *geom.out).transpose(1, 0, 2, 3), (cols, w_mat, x.shape, geom)
 
 
-def backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(dx (N, C, H, W), dw (F, C, HH, WW), db (F,)) from dout (N, F, Ho, Wo)."""
+def backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """(dx (N, C, H, W), dw (F, C, HH, WW)) from dout (N, F, Ho, Wo)."""
     cols, w_mat, x_shape, geom = cache
     n, channels = x_shape[:2]
     n_filters = w_mat.shape[0]
     d_mat = np.ascontiguousarray(dout.transpose(1, 0, 2, 3)).reshape(n_filters, -1)
-    db = d_mat.sum(axis=1)
     dw_mat = gemm(d_mat, cols.T, np.empty_like(w_mat))
     dw = dw_mat.reshape(n_filters, *geom.kernel, channels).transpose(0, 3, 1, 2)
     dcols = gemm(w_mat.T, d_mat, np.empty_like(cols))
@@ -58,4 +56,4 @@ def backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np
     for k, (i, j) in enumerate(geom.offsets()):
         dxp[(..., *geom.offset(i, j))] += _offset_block(dcols, k, channels, geom)
     dx = np.ascontiguousarray(dxp[(..., *geom.interior())].transpose(1, 0, 2, 3))
-    return dx, np.ascontiguousarray(dw), db
+    return dx, np.ascontiguousarray(dw)

@@ -141,25 +141,23 @@ class Plan:
         """Per kernel offset, the (channels, L) column window of ``buf`` it reads."""
         return [buf[:, start : start + self.length] for start in self.starts]
 
-    def forward(self, xbuf: np.ndarray, w_offsets: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """out (N, F, Ho, Wo) from xbuf (C, R) (:meth:`scatter_input`), w_offsets (K, F, C), b."""
+    def forward(self, xbuf: np.ndarray, w_offsets: np.ndarray) -> np.ndarray:
+        """out (N, F, Ho, Wo) without bias, a strided view of a scratch array, from xbuf (C, R)
+        (:meth:`scatter_input`) and w_offsets (K, F, C)."""
         n_filters = w_offsets.shape[1]
         full = np.empty((n_filters, self.length), dtype=xbuf.dtype)
         for k, window in enumerate(self._windows(xbuf)):
             gemm(w_offsets[k], window, full, beta=float(k > 0))
-        out = np.empty((self.x_shape[0], n_filters, *self.geom.out), dtype=xbuf.dtype)
-        np.add(self._valid(full).transpose(1, 0, 2, 3), b[:, None, None], out=out)
-        return out
+        return self._valid(full).transpose(1, 0, 2, 3)
 
     def backward(
         self, dout: np.ndarray, xbuf: np.ndarray, w_offsets: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(dx (N, C, H, W), dw_offsets (K, F, C), db (F,)) from dout (N, F, Ho, Wo)."""
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(dx (N, C, H, W), dw_offsets (K, F, C)) from dout (N, F, Ho, Wo)."""
         front = max(self.offset_shift)
         dpad = np.zeros((dout.shape[1], front + self.length), dtype=dout.dtype)
         dfull = dpad[:, front:]
         self._valid(dfull)[...] = dout.transpose(1, 0, 2, 3)
-        db = dout.sum(axis=(0, 2, 3))
 
         dw_offsets = np.empty_like(w_offsets)
         for k, window in enumerate(self._windows(xbuf)):
@@ -172,4 +170,4 @@ class Plan:
             block = dxbuf[:, p * self.length : (p + 1) * self.length]
             gemm(w_offsets[k].T, src, block, beta=float(started[p]))
             started[p] = True
-        return self.gather_input_grad(dxbuf), dw_offsets, db
+        return self.gather_input_grad(dxbuf), dw_offsets

@@ -20,7 +20,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnnlab.functional._common import output_size
+
+def output_size(
+    size: int, window: int, stride: int, pad_total: int, dilation: int = 1, ceil_mode: bool = False
+) -> int:
+    """Output length along one axis, PyTorch's rule.
+
+    ``floor((size + pad_total - dilation * (window - 1) - 1) / stride) + 1``; with ``ceil_mode``
+    the division rounds up, but (as in PyTorch) the last window must start inside the input or
+    the left padding.
+    """
+    span = dilation * (window - 1) + 1
+    room = size + pad_total - span
+    if ceil_mode:
+        out = -(-room // stride) + 1
+        if (out - 1) * stride >= size + pad_total // 2:
+            out -= 1
+        return out
+    return room // stride + 1
 
 
 @dataclass(frozen=True)

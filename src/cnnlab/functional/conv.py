@@ -1,9 +1,11 @@
 """2-D convolution (cross-correlation, as in every deep-learning library), naive and fast.
 
-Shapes: input ``x`` (N, C, H, W), weights ``w`` (F, C, HH, WW), bias ``b`` (F,), output
+Shapes: input ``x`` (N, C, H, W), weights ``w`` (F, C, HH, WW), bias ``b`` (F,) or None (no
+bias, as ``torch.nn.functional.conv2d``; the backward pass then gives ``db = None``), output
 (N, F, Ho, Wo) with PyTorch's output size
 ``Ho = (H + 2 ph - dh (HH - 1) - 1) // sh + 1`` (rows/cols that no window reaches are ignored).
-``conv_param`` = ``{'stride': 1, 'pad': 0, 'dilation': 1}``, each an int or an ``(h, w)`` pair.
+``conv_param`` = ``{'stride': 1, 'pad': 0, 'dilation': 1}``, each an int or an ``(h, w)`` pair;
+any other key is an error.
 
 * :func:`conv_forward_naive` / :func:`conv_backward_naive`: one output pixel at a time; the
   reference the fast code is checked against.
@@ -23,76 +25,106 @@ The result dtype is that of ``x``, ``w`` and ``b`` combined (float32 stays float
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from cnnlab.functional import _im2col, _shifted_gemm
-from cnnlab.functional._common import (
+from cnnlab.functional._windows import Window2d, pad_input, unpad
+from cnnlab.validation import (
+    check_cache,
+    check_dout,
     check_float,
     check_ndim,
+    check_params,
     check_shape,
-    get_param,
     nonnegative_pair,
     positive_pair,
 )
-from cnnlab.functional._windows import Window2d, pad_input, unpad
 
 OP = "conv2d"
 
 ConvParam = Mapping[str, Any]
 
+#: The keys a ``conv_param`` may hold.
+CONV_PARAM_KEYS = ("stride", "pad", "dilation")
+
+
+class _NaiveCache(NamedTuple):
+    x: np.ndarray
+    w: np.ndarray
+    b: np.ndarray | None
+    geom: Window2d
+
+
+class _FastCache(NamedTuple):
+    kind: str  # the algorithm, a key of _BACKWARD
+    out_shape: tuple[int, ...]
+    dtype: np.dtype
+    has_bias: bool
+    inner: tuple  # the algorithm's own cache
+
 
 def _prepare(
-    x: np.ndarray, w: np.ndarray, b: np.ndarray, conv_param: ConvParam | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, Window2d]:
+    x: np.ndarray, w: np.ndarray, b: np.ndarray | None, conv_param: ConvParam | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, Window2d]:
     """Validate the inputs, bring them to one float dtype and compute the window geometry."""
-    check_ndim(x, 4, OP, "input x", "(N, C, H, W)")
-    check_ndim(w, 4, OP, "weights w", "(F, C, HH, WW)")
-    check_ndim(b, 1, OP, "bias b", "(F,)")
-    for arr, name in ((x, "input x"), (w, "weights w"), (b, "bias b")):
-        check_float(arr, OP, name)
+    check_ndim(OP, x, 4, "input x", "(N, C, H, W)")
+    check_ndim(OP, w, 4, "weights w", "(F, C, HH, WW)")
+    check_float(OP, x, "input x")
+    check_float(OP, w, "weights w")
     shapes = f"(x {tuple(x.shape)}, w {tuple(w.shape)})"
     if x.shape[1] != w.shape[1]:
         raise ValueError(
             f"{OP}: input has {x.shape[1]} channels but the weights expect {w.shape[1]} {shapes}"
         )
-    check_shape(b, (w.shape[0],), OP, f"bias b (for w {tuple(w.shape)})")
+    dtype = np.result_type(x.dtype, w.dtype)
+    if b is not None:
+        check_ndim(OP, b, 1, "bias b", "(F,)")
+        check_float(OP, b, "bias b")
+        check_shape(OP, b, (w.shape[0],), f"bias b (for w {tuple(w.shape)})")
+        dtype = np.result_type(dtype, b.dtype)
+        b = b.astype(dtype, copy=False)
+    conv_param = check_params(OP, conv_param, "conv_param", CONV_PARAM_KEYS)
     geom = Window2d.make(
         OP,
         size=x.shape[2:],
         kernel=w.shape[2:],
-        stride=positive_pair(get_param(conv_param, "stride", 1, OP), "stride", OP),
-        pad=nonnegative_pair(get_param(conv_param, "pad", 0, OP), "pad", OP),
-        dilation=positive_pair(get_param(conv_param, "dilation", 1, OP), "dilation", OP),
+        stride=positive_pair(OP, conv_param.get("stride", 1), "stride"),
+        pad=nonnegative_pair(OP, conv_param.get("pad", 0), "pad"),
+        dilation=positive_pair(OP, conv_param.get("dilation", 1), "dilation"),
         shapes=shapes,
     )
-    dtype = np.result_type(x.dtype, w.dtype, b.dtype)
-    return (
-        np.asarray(x, dtype=dtype),
-        np.asarray(w, dtype=dtype),
-        np.asarray(b, dtype=dtype),
-        geom,
-    )
+    return x.astype(dtype, copy=False), w.astype(dtype, copy=False), b, geom
 
 
-def _check_dout(dout: np.ndarray, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """Validate the upstream gradient against the forward output and cast it to its dtype."""
-    check_float(dout, OP, "dout")
-    check_shape(dout, shape, OP, "dout (the gradient of the output)")
-    return np.asarray(dout, dtype=dtype)
+def _bias_grad(dout: np.ndarray, has_bias: bool) -> np.ndarray | None:
+    """db (F,) from dout (N, F, Ho, Wo), or None for a convolution without bias."""
+    return dout.sum(axis=(0, 2, 3)) if has_bias else None
 
 
 # --------------------------------------------------------------------------- naive
 
 
 def conv_forward_naive(
-    x: np.ndarray, w: np.ndarray, b: np.ndarray, conv_param: ConvParam | None = None
-) -> tuple[np.ndarray, tuple]:
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None = None,
+    conv_param: ConvParam | None = None,
+) -> tuple[np.ndarray, _NaiveCache]:
     """Convolution forward pass, one output pixel at a time.
 
-    Inputs: x (N, C, H, W), w (F, C, HH, WW), b (F,), conv_param (stride, pad, dilation).
-    Returns ``(out, cache)``: out (N, F, Ho, Wo), cache for :func:`conv_backward_naive`.
+    Args:
+        x: input (N, C, H, W).
+        w: weights (F, C, HH, WW).
+        b: bias (F,), or None for none (as ``torch.nn.functional.conv2d``).
+        conv_param: dict with 'stride', 'pad', 'dilation' (each an int or a pair).
+
+    Returns:
+        ``(out, cache)``: out (N, F, Ho, Wo), cache for :func:`conv_backward_naive`.
+
+    Raises:
+        ValueError: bad shapes, dtypes or ``conv_param`` (the message names conv2d).
     """
     x, w, b, geom = _prepare(x, w, b, conv_param)
     xp = pad_input(x, geom)
@@ -103,24 +135,29 @@ def conv_forward_naive(
             for r in range(geom.out[0]):
                 for c in range(geom.out[1]):
                     patch = xp[(n, slice(None), *geom.window(r, c))]
-                    out[n, f, r, c] = np.sum(patch * w[f]) + b[f]
-    return out, (x, w, b, geom)
+                    out[n, f, r, c] = np.sum(patch * w[f])
+    if b is not None:
+        out += b[:, None, None]
+    return out, _NaiveCache(x, w, b, geom)
 
 
 def conv_backward_naive(
-    dout: np.ndarray, cache: tuple
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    dout: np.ndarray, cache: _NaiveCache
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Convolution backward pass, one output pixel at a time.
 
-    Inputs: dout (N, F, Ho, Wo), the cache of :func:`conv_forward_naive`.
-    Returns ``(dx, dw, db)`` with the shapes of x, w and b.
+    Args:
+        dout: upstream gradient (N, F, Ho, Wo).
+        cache: from :func:`conv_forward_naive`.
+
+    Returns:
+        ``(dx, dw, db)`` with the shapes of x, w and b; db is None when there was no bias.
     """
-    x, w, b, geom = cache
-    dout = _check_dout(dout, (x.shape[0], w.shape[0], *geom.out), x.dtype)
+    x, w, b, geom = check_cache(OP, cache, _NaiveCache)
+    dout = check_dout(OP, dout, (x.shape[0], w.shape[0], *geom.out), x.dtype)
     xp = pad_input(x, geom)
     dxp = np.zeros_like(xp)
     dw = np.zeros_like(w)
-    db = np.zeros_like(b)
     for n in range(x.shape[0]):
         for f in range(w.shape[0]):
             for r in range(geom.out[0]):
@@ -129,8 +166,7 @@ def conv_backward_naive(
                     g = dout[n, f, r, c]
                     dxp[window] += g * w[f]
                     dw[f] += g * xp[window]
-                    db[f] += g
-    return unpad(dxp, geom), dw, db
+    return unpad(dxp, geom), dw, _bias_grad(dout, b is not None)
 
 
 # --------------------------------------------------------------------------- fast
@@ -150,21 +186,19 @@ def _strategy(geom: Window2d, channels: int) -> str:
     return "im2col" if channels < IM2COL_BELOW_CHANNELS else "shifted"
 
 
-def _pointwise_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, geom: Window2d) -> tuple:
+def _pointwise_forward(x: np.ndarray, w: np.ndarray, geom: Window2d) -> tuple:
     """1x1 kernel, no padding: out[n] = W (F, C) @ x[n] (C, Ho*Wo), batched over samples."""
     n, c = x.shape[:2]
     cols = np.ascontiguousarray(x[(..., *geom.offset(0, 0))]).reshape(n, c, -1)
     w_mat = w.reshape(w.shape[0], c)
     out = np.matmul(w_mat, cols)
-    out += b[:, None]
     return out.reshape(n, -1, *geom.out), (cols, w_mat, x.shape, geom)
 
 
 def _pointwise_backward(dout: np.ndarray, cache: tuple) -> tuple:
-    """Gradients of :func:`_pointwise_forward`: (dx, dw, db)."""
+    """Gradients of :func:`_pointwise_forward`: (dx, dw)."""
     cols, w_mat, x_shape, geom = cache
     d_mat = dout.reshape(x_shape[0], w_mat.shape[0], -1)
-    db = d_mat.sum(axis=(0, 2))
     dw = np.matmul(d_mat, cols.transpose(0, 2, 1)).sum(axis=0)
     dcols = np.matmul(w_mat.T, d_mat)
     if geom.stride == (1, 1):
@@ -172,24 +206,24 @@ def _pointwise_backward(dout: np.ndarray, cache: tuple) -> tuple:
     else:
         dx = np.zeros(x_shape, dtype=cols.dtype)
         dx[(..., *geom.offset(0, 0))] = dcols.reshape(*x_shape[:2], *geom.out)
-    return dx, dw.reshape(*w_mat.shape, 1, 1), db
+    return dx, dw.reshape(*w_mat.shape, 1, 1)
 
 
-def _shifted_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, geom: Window2d) -> tuple:
+def _shifted_forward(x: np.ndarray, w: np.ndarray, geom: Window2d) -> tuple:
     """Shifted GEMMs on the channel-major padded input (:mod:`._shifted_gemm`)."""
     plan = _shifted_gemm.Plan.make(x.shape, geom)
     xbuf = plan.scatter_input(x)
     w_offsets = np.ascontiguousarray(w.transpose(2, 3, 0, 1)).reshape(-1, *w.shape[:2])
-    return plan.forward(xbuf, w_offsets, b), (plan, xbuf, w_offsets)
+    return plan.forward(xbuf, w_offsets), (plan, xbuf, w_offsets)
 
 
 def _shifted_backward(dout: np.ndarray, cache: tuple) -> tuple:
-    """Gradients of :func:`_shifted_forward`: (dx, dw, db)."""
+    """Gradients of :func:`_shifted_forward`: (dx, dw)."""
     plan, xbuf, w_offsets = cache
-    dx, dw_offsets, db = plan.backward(dout, xbuf, w_offsets)
+    dx, dw_offsets = plan.backward(dout, xbuf, w_offsets)
     kh, kw = plan.geom.kernel
     dw = dw_offsets.reshape(kh, kw, *w_offsets.shape[1:]).transpose(2, 3, 0, 1)
-    return dx, np.ascontiguousarray(dw), db
+    return dx, np.ascontiguousarray(dw)
 
 
 _FORWARD = {
@@ -204,26 +238,69 @@ _BACKWARD = {
 }
 
 
+def _finish(raw: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+    """The C-contiguous output (N, F, Ho, Wo) from an algorithm's result, plus the bias.
+
+    ``raw`` belongs to this call alone (no cache keeps it): a C-contiguous one gets the bias in
+    place, a strided view of a scratch buffer (im2col, shifted) is copied once, bias added on
+    the way.
+    """
+    if raw.flags.c_contiguous:
+        if b is not None:
+            raw += b[:, None, None]
+        return raw
+    out = np.empty(raw.shape, dtype=raw.dtype)
+    if b is None:
+        np.copyto(out, raw)
+    else:
+        np.add(raw, b[:, None, None], out=out)
+    return out
+
+
 def conv_forward(
-    x: np.ndarray, w: np.ndarray, b: np.ndarray, conv_param: ConvParam | None = None
-) -> tuple[np.ndarray, tuple]:
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None = None,
+    conv_param: ConvParam | None = None,
+) -> tuple[np.ndarray, _FastCache]:
     """Fast convolution forward pass (BLAS), same contract as :func:`conv_forward_naive`.
 
-    Returns ``(out, cache)``: out (N, F, Ho, Wo) C-contiguous, cache for :func:`conv_backward`.
+    Args:
+        x: input (N, C, H, W).
+        w: weights (F, C, HH, WW).
+        b: bias (F,), or None for none.
+        conv_param: dict with 'stride', 'pad', 'dilation' (each an int or a pair).
+
+    Returns:
+        ``(out, cache)``: out (N, F, Ho, Wo) C-contiguous, cache for :func:`conv_backward`.
+
+    Raises:
+        ValueError: bad shapes, dtypes or ``conv_param`` (the message names conv2d).
     """
     x, w, b, geom = _prepare(x, w, b, conv_param)
     kind = _strategy(geom, x.shape[1])
-    out, inner = _FORWARD[kind](x, w, b, geom)
-    return out, (kind, out.shape, out.dtype, inner)
+    raw, inner = _FORWARD[kind](x, w, geom)
+    out = _finish(raw, b)
+    return out, _FastCache(kind, out.shape, out.dtype, b is not None, inner)
 
 
-def conv_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def conv_backward(
+    dout: np.ndarray, cache: _FastCache
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Fast convolution backward pass, same contract as :func:`conv_backward_naive`.
 
-    Returns ``(dx, dw, db)`` with the shapes of x (N, C, H, W), w (F, C, HH, WW) and b (F,).
+    Args:
+        dout: upstream gradient (N, F, Ho, Wo).
+        cache: from :func:`conv_forward`.
+
+    Returns:
+        ``(dx, dw, db)`` with the shapes of x (N, C, H, W), w (F, C, HH, WW) and b (F,); db is
+        None when the forward pass had no bias.
     """
-    kind, out_shape, dtype, inner = cache
-    return _BACKWARD[kind](_check_dout(dout, out_shape, dtype), inner)
+    kind, out_shape, dtype, has_bias, inner = check_cache(OP, cache, _FastCache)
+    dout = check_dout(OP, dout, out_shape, dtype)
+    dx, dw = _BACKWARD[kind](dout, inner)
+    return dx, dw, _bias_grad(dout, has_bias)
 
 
 conv_forward_fast = conv_forward

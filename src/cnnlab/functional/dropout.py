@@ -15,17 +15,20 @@ from typing import Any
 
 import numpy as np
 
-from ._common import check_float, check_shape, get_param
+from cnnlab.validation import check_cache, check_dout, check_float, check_params
 
 OP = "dropout"
+
+#: The keys a ``dropout_param`` may hold.
+DROPOUT_PARAM_KEYS = ("p", "mode", "seed", "rng")
 
 
 def _generator(dropout_param: Mapping[str, Any]) -> np.random.Generator:
     """The mask's generator: from 'seed' if given, else the 'rng' Generator, else a fresh one."""
-    seed = get_param(dropout_param, "seed", None, OP)
+    seed = dropout_param.get("seed")
     if seed is not None:
         return np.random.default_rng(seed)
-    rng = get_param(dropout_param, "rng", None, OP)
+    rng = dropout_param.get("rng")
     if rng is None:
         return np.random.default_rng()
     if not isinstance(rng, np.random.Generator):
@@ -52,14 +55,15 @@ def dropout_forward(
 
     Returns ``(out, cache)``; ``out`` has the shape and dtype of ``x``.
     """
-    check_float(x, OP, "x")
-    p = get_param(dropout_param, "p", None, OP)
+    check_float(OP, x, "x")
+    dropout_param = check_params(OP, dropout_param, "dropout_param", DROPOUT_PARAM_KEYS)
+    p = dropout_param.get("p")
     if isinstance(p, bool) or not isinstance(p, (int, float, np.floating)) or not 0 < p <= 1:
         raise ValueError(
             f"{OP}: dropout_param['p'] is the probability of keeping a unit and must be in"
             f" (0, 1], got {p!r}"
         )
-    mode = get_param(dropout_param, "mode", None, OP)
+    mode = dropout_param.get("mode")
     if mode == "test":
         return x, None
     if mode != "train":
@@ -75,8 +79,7 @@ def dropout_backward(dout: np.ndarray, cache: np.ndarray | None) -> np.ndarray:
     Inputs: dout, shaped like the forward input; cache from :func:`dropout_forward` (the
     scaled mask, ``keep / p``, or None in test mode).
     """
-    mask = cache
+    mask = check_cache(OP, cache, (np.ndarray, type(None)))
     if mask is None:
-        return dout
-    check_shape(dout, mask.shape, OP, "dout")
-    return dout * mask
+        return check_float(OP, dout, "dout")
+    return check_dout(OP, dout, mask.shape) * mask

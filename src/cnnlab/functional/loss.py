@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import check_float, check_ndim
+from cnnlab.validation import check_float, check_ndim
 
 
-def _check_scores_labels(x: np.ndarray, y: np.ndarray, op: str) -> np.ndarray:
+def _check_scores_labels(op: str, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Validate scores x (N, C), N >= 1, and integer labels y (N,) in [0, C); return y."""
-    check_ndim(x, 2, op, "x", "(N, C) scores")
-    check_float(x, op, "x")
+    check_ndim(op, x, 2, "x", "(N, C) scores")
+    check_float(op, x, "x")
     y = np.asarray(y)
     if y.dtype == bool or not np.issubdtype(y.dtype, np.integer):
         raise ValueError(f"{op}: labels y must be integers, got dtype {y.dtype}")
-    check_ndim(y, 1, op, "y", "(N,) labels")
+    check_ndim(op, y, 1, "y", "(N,) labels")
     n, c = x.shape
     if y.shape[0] != n:
         raise ValueError(
@@ -48,7 +48,7 @@ def softmax_loss(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     Returns ``(loss, dx)`` with ``dx = (softmax(x) - onehot(y)) / N`` of shape (N, C).
     """
     op = "softmax_loss"
-    y = _check_scores_labels(x, y, op)
+    y = _check_scores_labels(op, x, y)
     n = x.shape[0]
     rows = np.arange(n)
     shifted = x - x.max(axis=1, keepdims=True)
@@ -74,7 +74,7 @@ def svm_loss(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     Returns ``(loss, dx)``, dx (N, C).
     """
     op = "svm_loss"
-    y = _check_scores_labels(x, y, op)
+    y = _check_scores_labels(op, x, y)
     n = x.shape[0]
     rows = np.arange(n)
     margins = np.maximum(0, x - x[rows, y][:, None] + 1)
@@ -95,8 +95,8 @@ def mse_loss(pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
     Returns ``(loss, dpred)`` with ``dpred = 2 * (pred - target) / pred.size``.
     """
     op = "mse_loss"
-    check_float(pred, op, "pred")
-    check_float(target, op, "target")
+    check_float(op, pred, "pred")
+    check_float(op, target, "target")
     if pred.shape != target.shape:
         raise ValueError(
             f"{op}: pred and target must have the same shape, got pred {pred.shape} and"

@@ -15,7 +15,8 @@ Batchnorm keeps running averages in ``bn_param`` exactly as CS231n does:
 uses the unbiased variance (divided by N - 1) instead; for N samples the two differ by the factor
 N / (N - 1). Missing running statistics start at zeros (mean and variance) as in CS231n, where
 PyTorch starts the variance at ones. In test mode the running averages replace the batch
-statistics. Layer and group normalisation ignore any ``mode`` and behave the same always.
+statistics. Layer and group normalisation ignore any ``mode`` and behave the same always. A
+key outside :data:`BN_PARAM_KEYS` in any of the param dicts is an error.
 """
 
 from __future__ import annotations
@@ -25,9 +26,20 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._common import check_float, check_ndim, check_shape, get_param
+from cnnlab.validation import (
+    check_cache,
+    check_dout,
+    check_float,
+    check_ndim,
+    check_params,
+    check_shape,
+)
 
 Axes = int | tuple[int, ...]
+
+#: The keys a ``bn_param`` may hold; layer and group norm take the same dicts (CS231n passes its
+#: ``bn_params`` to them) and read only ``eps``.
+BN_PARAM_KEYS = ("mode", "eps", "momentum", "running_mean", "running_var")
 
 
 class _NormCache(NamedTuple):
@@ -39,6 +51,13 @@ class _NormCache(NamedTuple):
     inv_std: np.ndarray  # 1 / sqrt(var + eps)
     gamma: np.ndarray
     batch_stats: bool  # False in batchnorm test mode: mean and inv_std are constants
+
+
+class _ShapedCache(NamedTuple):
+    """Cache of the (N, C, H, W) norms: the input shape and the cache of the reshaped op."""
+
+    shape: tuple[int, ...]
+    inner: _NormCache
 
 
 # ---------------------------------------------------------------------------------------------
@@ -82,15 +101,17 @@ def _scale_shift_backward(
 
 
 def _check_scale_shift(
-    x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, shape: tuple[int, ...], op: str
+    op: str, x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, shape: tuple[int, ...]
 ) -> None:
-    check_float(x, op, "x")
-    check_shape(gamma, shape, op, f"gamma (for x {x.shape})")
-    check_shape(beta, shape, op, f"beta (for x {x.shape})")
+    """Raise unless x is floating-point and gamma and beta have ``shape``."""
+    check_float(op, x, "x")
+    check_shape(op, gamma, shape, f"gamma (for x {x.shape})")
+    check_shape(op, beta, shape, f"beta (for x {x.shape})")
 
 
-def _eps(params: Any, op: str) -> float:
-    eps = get_param(params, "eps", 1e-5, op)
+def _eps(op: str, params: Any) -> float:
+    """The positive 'eps' of a param dict (default 1e-5), after checking the dict's keys."""
+    eps = check_params(op, params, "bn_param", BN_PARAM_KEYS).get("eps", 1e-5)
     if not eps > 0:
         raise ValueError(f"{op}: eps must be positive, got {eps!r}")
     return eps
@@ -110,16 +131,17 @@ def _batchnorm_forward(
 ) -> tuple[np.ndarray, _NormCache]:
     """Batchnorm of x (N, D), with error messages naming ``op``."""
     d = x.shape[1]
-    mode = get_param(bn_param, "mode", None, op)
+    bn_param = check_params(op, bn_param, "bn_param", BN_PARAM_KEYS)
+    mode = bn_param.get("mode")
     if mode not in ("train", "test"):
         raise ValueError(f"{op}: bn_param['mode'] must be 'train' or 'test', got {mode!r}")
-    eps = _eps(bn_param, op)
-    momentum = get_param(bn_param, "momentum", 0.9, op)
+    eps = _eps(op, bn_param)
+    momentum = bn_param.get("momentum", 0.9)
     running = {}
     for key in ("running_mean", "running_var"):
-        value = get_param(bn_param, key, None, op)
+        value = bn_param.get(key)
         running[key] = np.zeros(d, dtype=x.dtype) if value is None else value
-        check_shape(running[key], (d,), op, f"bn_param['{key}'] (for x {x.shape})")
+        check_shape(op, running[key], (d,), f"bn_param['{key}'] (for x {x.shape})")
 
     if mode == "train":
         xhat, mean, var, inv_std = _normalize(x, 0, eps)
@@ -150,13 +172,16 @@ def batchnorm_forward(
     Returns ``(out, cache)`` with ``out`` (N, D). The backward passes also work after a
     test-mode forward, where the statistics are constants: ``dx = gamma * dout / sqrt(var + eps)``.
     """
-    check_ndim(x, 2, "batchnorm", "x", "(N, D)")
-    _check_scale_shift(x, gamma, beta, (x.shape[1],), "batchnorm")
+    check_ndim("batchnorm", x, 2, "x", "(N, D)")
+    _check_scale_shift("batchnorm", x, gamma, beta, (x.shape[1],))
     return _batchnorm_forward(x, gamma, beta, bn_param, "batchnorm")
 
 
-def _check_dout(dout: np.ndarray, cache: _NormCache, op: str) -> None:
-    check_shape(dout, cache.x.shape, op, "dout")
+def _backward_inputs(op: str, dout: np.ndarray, cache: _NormCache) -> _NormCache:
+    """Check a backward pass's dout and cache; return the cache."""
+    cache = check_cache(op, cache, _NormCache)
+    check_dout(op, dout, cache.x.shape)
+    return cache
 
 
 def batchnorm_backward(
@@ -171,7 +196,7 @@ def batchnorm_backward(
     Inputs: dout (N, D); cache from :func:`batchnorm_forward`.
     Returns ``(dx (N, D), dgamma (D,), dbeta (D,))``.
     """
-    _check_dout(dout, cache, "batchnorm")
+    cache = _backward_inputs("batchnorm", dout, cache)
     dxhat, dgamma, dbeta = _scale_shift_backward(dout, cache.xhat, cache.gamma, 0)
     if not cache.batch_stats:
         return dxhat * cache.inv_std, dgamma, dbeta
@@ -202,7 +227,7 @@ def batchnorm_backward_alt(
 def _batchnorm_backward_alt(
     dout: np.ndarray, cache: _NormCache, op: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    _check_dout(dout, cache, op)
+    cache = _backward_inputs(op, dout, cache)
     dxhat, dgamma, dbeta = _scale_shift_backward(dout, cache.xhat, cache.gamma, 0)
     if not cache.batch_stats:
         return dxhat * cache.inv_std, dgamma, dbeta
@@ -222,7 +247,7 @@ def _channels_first(rows: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 def spatial_batchnorm_forward(
     x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, bn_param: MutableMapping[str, Any]
-) -> tuple[np.ndarray, tuple[tuple[int, ...], _NormCache]]:
+) -> tuple[np.ndarray, _ShapedCache]:
     """Batch normalisation of x (N, C, H, W) per channel, over batch and space.
 
     Runs :func:`batchnorm_forward` on x seen as (N*H*W, C). gamma, beta: (C,); bn_param as in
@@ -230,14 +255,14 @@ def spatial_batchnorm_forward(
     Returns ``(out (N, C, H, W), cache)``.
     """
     op = "spatial_batchnorm"
-    check_ndim(x, 4, op, "x", "(N, C, H, W)")
-    _check_scale_shift(x, gamma, beta, (x.shape[1],), op)
+    check_ndim(op, x, 4, "x", "(N, C, H, W)")
+    _check_scale_shift(op, x, gamma, beta, (x.shape[1],))
     rows, cache = _batchnorm_forward(_channels_last_rows(x), gamma, beta, bn_param, op)
-    return _channels_first(rows, x.shape), (x.shape, cache)
+    return _channels_first(rows, x.shape), _ShapedCache(x.shape, cache)
 
 
 def spatial_batchnorm_backward(
-    dout: np.ndarray, cache: tuple[tuple[int, ...], _NormCache]
+    dout: np.ndarray, cache: _ShapedCache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Backward pass of spatial batchnorm.
 
@@ -245,8 +270,8 @@ def spatial_batchnorm_backward(
     Returns ``(dx (N, C, H, W), dgamma (C,), dbeta (C,))``.
     """
     op = "spatial_batchnorm"
-    shape, row_cache = cache
-    check_shape(dout, shape, op, "dout")
+    shape, row_cache = check_cache(op, cache, _ShapedCache)
+    check_dout(op, dout, shape)
     drows, dgamma, dbeta = _batchnorm_backward_alt(_channels_last_rows(dout), row_cache, op)
     return _channels_first(drows, shape), dgamma, dbeta
 
@@ -261,14 +286,14 @@ def layernorm_forward(
 ) -> tuple[np.ndarray, _NormCache]:
     """Layer normalisation of x (N, D) over the features of each sample.
 
-    Inputs: x (N, D); gamma, beta (D,); ln_param: dict with optional 'eps' (default 1e-5),
-    other keys (e.g. 'mode') ignored.
+    Inputs: x (N, D); gamma, beta (D,); ln_param: dict with optional 'eps' (default 1e-5);
+    the other ``bn_param`` keys (e.g. 'mode') are accepted and ignored, any other is an error.
     Returns ``(out (N, D), cache)``.
     """
     op = "layernorm"
-    check_ndim(x, 2, op, "x", "(N, D)")
-    _check_scale_shift(x, gamma, beta, (x.shape[1],), op)
-    xhat, mean, _, inv_std = _normalize(x, 1, _eps(ln_param, op))
+    check_ndim(op, x, 2, "x", "(N, D)")
+    _check_scale_shift(op, x, gamma, beta, (x.shape[1],))
+    xhat, mean, _, inv_std = _normalize(x, 1, _eps(op, ln_param))
     return gamma * xhat + beta, _NormCache(x, xhat, mean, inv_std, gamma, True)
 
 
@@ -276,44 +301,45 @@ def layernorm_backward(
     dout: np.ndarray, cache: _NormCache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Backward pass of layernorm: ``(dx (N, D), dgamma (D,), dbeta (D,))``."""
-    _check_dout(dout, cache, "layernorm")
+    cache = _backward_inputs("layernorm", dout, cache)
     dxhat, dgamma, dbeta = _scale_shift_backward(dout, cache.xhat, cache.gamma, 0)
     return _normalize_backward(dxhat, cache.xhat, cache.inv_std, 1), dgamma, dbeta
 
 
 def spatial_groupnorm_forward(
     x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, G: int, gn_param: dict[str, Any] | None
-) -> tuple[np.ndarray, tuple[tuple[int, ...], _NormCache]]:
+) -> tuple[np.ndarray, _ShapedCache]:
     """Group normalisation of x (N, C, H, W): per sample, over each group of C // G channels.
 
     Inputs: x (N, C, H, W); gamma, beta (1, C, 1, 1); G: number of groups, dividing C;
-    gn_param: dict with optional 'eps' (default 1e-5), other keys ignored.
+    gn_param: dict with optional 'eps' (default 1e-5); the other ``bn_param`` keys are
+    accepted and ignored, any other is an error.
     Returns ``(out (N, C, H, W), cache)``.
     """
     op = "spatial_groupnorm"
-    check_ndim(x, 4, op, "x", "(N, C, H, W)")
+    check_ndim(op, x, 4, "x", "(N, C, H, W)")
     n, c = x.shape[:2]
     if not isinstance(G, (int, np.integer)) or G < 1:
         raise ValueError(f"{op}: G must be a positive int, got {G!r}")
     if c % G:
         raise ValueError(f"{op}: C={c} channels not divisible by G={G} groups (x {x.shape})")
-    _check_scale_shift(x, gamma, beta, (1, c, 1, 1), op)
+    _check_scale_shift(op, x, gamma, beta, (1, c, 1, 1))
     grouped = x.reshape(n, int(G), -1)
-    xhat, mean, _, inv_std = _normalize(grouped, 2, _eps(gn_param, op))
+    xhat, mean, _, inv_std = _normalize(grouped, 2, _eps(op, gn_param))
     out = gamma * xhat.reshape(x.shape) + beta
-    return out, (x.shape, _NormCache(grouped, xhat, mean, inv_std, gamma, True))
+    return out, _ShapedCache(x.shape, _NormCache(grouped, xhat, mean, inv_std, gamma, True))
 
 
 def spatial_groupnorm_backward(
-    dout: np.ndarray, cache: tuple[tuple[int, ...], _NormCache]
+    dout: np.ndarray, cache: _ShapedCache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Backward pass of spatial groupnorm.
 
     Inputs: dout (N, C, H, W); cache from :func:`spatial_groupnorm_forward`.
     Returns ``(dx (N, C, H, W), dgamma (1, C, 1, 1), dbeta (1, C, 1, 1))``.
     """
-    shape, group_cache = cache
-    check_shape(dout, shape, "spatial_groupnorm", "dout")
+    shape, group_cache = check_cache("spatial_groupnorm", cache, _ShapedCache)
+    check_dout("spatial_groupnorm", dout, shape)
     xhat = group_cache.xhat.reshape(shape)
     dxhat, dgamma, dbeta = _scale_shift_backward(dout, xhat, group_cache.gamma, (0, 2, 3))
     dx = _normalize_backward(

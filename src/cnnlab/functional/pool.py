@@ -14,6 +14,8 @@ semantics):
   the window (False). Without padding and ceil mode both give the window area; with ceil mode
   the part of a window past the padding never counts, as in PyTorch.
 
+Any other key is an error (``count_include_pad`` too, for max pooling).
+
 Windows may overlap (stride < window) and need not tile the input (rows/cols no window reaches are
 ignored and get zero gradient). Max-pool ties send the gradient to one element per window: the
 first maximum in row-major window order, as PyTorch does.
@@ -26,19 +28,20 @@ vectorised NumPy operation over the whole batch.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from cnnlab.functional._common import (
+from cnnlab.functional._windows import Window2d, pad_input, unpad
+from cnnlab.validation import (
+    check_cache,
+    check_dout,
     check_float,
     check_ndim,
-    check_shape,
-    get_param,
+    check_params,
     nonnegative_pair,
     positive_pair,
 )
-from cnnlab.functional._windows import Window2d, pad_input, unpad
 
 MAX_OP = "max_pool2d"
 AVG_OP = "avg_pool2d"
@@ -46,34 +49,58 @@ GLOBAL_OP = "global_avg_pool2d"
 
 PoolParam = Mapping[str, Any]
 
+#: The keys a max-pooling ``pool_param`` may hold.
+MAX_POOL_PARAM_KEYS = ("pool_height", "pool_width", "stride", "pad", "ceil_mode")
+#: Average pooling also takes ``count_include_pad``.
+AVG_POOL_PARAM_KEYS = (*MAX_POOL_PARAM_KEYS, "count_include_pad")
 
-def _prepare(op: str, x: np.ndarray, pool_param: PoolParam | None) -> Window2d:
-    """Validate x and pool_param; return the window geometry."""
-    check_ndim(x, 4, op, "input x", "(N, C, H, W)")
-    check_float(x, op, "input x")
-    height = get_param(pool_param, "pool_height", None, op)
-    width = get_param(pool_param, "pool_width", None, op)
+
+class _MaxNaiveCache(NamedTuple):
+    x: np.ndarray
+    geom: Window2d
+
+
+class _MaxCache(NamedTuple):
+    xp: np.ndarray  # padded input
+    out: np.ndarray
+    geom: Window2d
+
+
+class _AvgCache(NamedTuple):
+    x_shape: tuple[int, ...]
+    dtype: np.dtype
+    geom: Window2d
+    divisor: np.ndarray  # (Ho, Wo)
+
+
+class _GlobalCache(NamedTuple):
+    x_shape: tuple[int, ...]
+    dtype: np.dtype
+
+
+def _prepare(
+    op: str, x: np.ndarray, pool_param: PoolParam | None, keys: tuple[str, ...]
+) -> tuple[Window2d, PoolParam]:
+    """Validate x and pool_param; return the window geometry and the checked pool_param."""
+    check_ndim(op, x, 4, "input x", "(N, C, H, W)")
+    check_float(op, x, "input x")
+    pool_param = check_params(op, pool_param, "pool_param", keys)
+    height, width = pool_param.get("pool_height"), pool_param.get("pool_width")
     if height is None or width is None:
         raise ValueError(f"{op}: pool_param needs 'pool_height' and 'pool_width', got {pool_param}")
-    kernel = positive_pair((height, width), "pool_height/pool_width", op)
-    stride = positive_pair(get_param(pool_param, "stride", kernel, op), "stride", op)
-    pad = nonnegative_pair(get_param(pool_param, "pad", 0, op), "pad", op)
+    kernel = positive_pair(op, (height, width), "pool_height/pool_width")
+    stride = positive_pair(op, pool_param.get("stride", kernel), "stride")
+    pad = nonnegative_pair(op, pool_param.get("pad", 0), "pad")
     if pad[0] > kernel[0] // 2 or pad[1] > kernel[1] // 2:
         raise ValueError(
             f"{op}: pad {pad} must be at most half the {kernel[0]}x{kernel[1]} window "
             f"(x {tuple(x.shape)})"
         )
-    ceil_mode = bool(get_param(pool_param, "ceil_mode", False, op))
-    return Window2d.make(
+    ceil_mode = bool(pool_param.get("ceil_mode", False))
+    geom = Window2d.make(
         op, x.shape[2:], kernel, stride, pad, ceil_mode=ceil_mode, shapes=f"(x {tuple(x.shape)})"
     )
-
-
-def _check_dout(op: str, dout: np.ndarray, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """Validate the upstream gradient against the forward output and cast it to its dtype."""
-    check_float(dout, op, "dout")
-    check_shape(dout, shape, op, "dout (the gradient of the output)")
-    return np.asarray(dout, dtype=dtype)
+    return geom, pool_param
 
 
 def _offset_views(xp: np.ndarray, geom: Window2d) -> Iterator[np.ndarray]:
@@ -90,9 +117,11 @@ def _disjoint(geom: Window2d) -> bool:
 # --------------------------------------------------------------------------- max pooling
 
 
-def max_pool_forward_naive(x: np.ndarray, pool_param: PoolParam) -> tuple[np.ndarray, tuple]:
+def max_pool_forward_naive(
+    x: np.ndarray, pool_param: PoolParam
+) -> tuple[np.ndarray, _MaxNaiveCache]:
     """Max pooling, one window at a time. x (N, C, H, W) -> out (N, C, Ho, Wo), cache."""
-    geom = _prepare(MAX_OP, x, pool_param)
+    geom, _ = _prepare(MAX_OP, x, pool_param, MAX_POOL_PARAM_KEYS)
     xp = pad_input(x, geom, -np.inf)
     out = np.empty((*x.shape[:2], *geom.out), dtype=x.dtype)
     for n in range(x.shape[0]):
@@ -100,13 +129,13 @@ def max_pool_forward_naive(x: np.ndarray, pool_param: PoolParam) -> tuple[np.nda
             for r in range(geom.out[0]):
                 for s in range(geom.out[1]):
                     out[n, c, r, s] = np.max(xp[(n, c, *geom.window(r, s))])
-    return out, (x, geom)
+    return out, _MaxNaiveCache(x, geom)
 
 
-def max_pool_backward_naive(dout: np.ndarray, cache: tuple) -> np.ndarray:
+def max_pool_backward_naive(dout: np.ndarray, cache: _MaxNaiveCache) -> np.ndarray:
     """Gradient of :func:`max_pool_forward_naive`: dout (N, C, Ho, Wo) -> dx (N, C, H, W)."""
-    x, geom = cache
-    dout = _check_dout(MAX_OP, dout, (*x.shape[:2], *geom.out), x.dtype)
+    x, geom = check_cache(MAX_OP, cache, _MaxNaiveCache)
+    dout = check_dout(MAX_OP, dout, (*x.shape[:2], *geom.out), x.dtype)
     xp = pad_input(x, geom, -np.inf)
     dxp = np.zeros_like(xp)
     for n in range(x.shape[0]):
@@ -119,25 +148,25 @@ def max_pool_backward_naive(dout: np.ndarray, cache: tuple) -> np.ndarray:
     return unpad(dxp, geom)
 
 
-def max_pool_forward(x: np.ndarray, pool_param: PoolParam) -> tuple[np.ndarray, tuple]:
+def max_pool_forward(x: np.ndarray, pool_param: PoolParam) -> tuple[np.ndarray, _MaxCache]:
     """Fast max pooling: elementwise maximum over the kernel-offset views. Contract as naive."""
-    geom = _prepare(MAX_OP, x, pool_param)
+    geom, _ = _prepare(MAX_OP, x, pool_param, MAX_POOL_PARAM_KEYS)
     xp = pad_input(x, geom, -np.inf)
     views = _offset_views(xp, geom)
     out = next(views).copy()
     for view in views:
         np.maximum(out, view, out=out)
-    return out, (xp, out, geom)
+    return out, _MaxCache(xp, out, geom)
 
 
-def max_pool_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+def max_pool_backward(dout: np.ndarray, cache: _MaxCache) -> np.ndarray:
     """Fast gradient of :func:`max_pool_forward`, without materialising argmax indices.
 
     Offsets are visited in row-major order; a window's gradient goes to the first offset whose
     value equals the window maximum (``pending`` marks windows not yet served).
     """
-    xp, out, geom = cache
-    dout = _check_dout(MAX_OP, dout, out.shape, out.dtype)
+    xp, out, geom = check_cache(MAX_OP, cache, _MaxCache)
+    dout = check_dout(MAX_OP, dout, out.shape, out.dtype)
     dxp = np.zeros_like(xp)
     disjoint = _disjoint(geom)
     n_offsets = geom.kernel[0] * geom.kernel[1]
@@ -169,22 +198,30 @@ def _axis_counts(size: int, kernel: int, stride: int, pad: int, out: int, includ
     return np.minimum(end, size) - np.maximum(start, 0)
 
 
-def _avg_divisor(geom: Window2d, pool_param: PoolParam, dtype: np.dtype) -> np.ndarray:
-    """The (Ho, Wo) divisors of average pooling (see the module docstring)."""
-    include_pad = bool(get_param(pool_param, "count_include_pad", True, AVG_OP))
+def _avg_prepare(x: np.ndarray, pool_param: PoolParam) -> tuple[Window2d, np.ndarray]:
+    """Validate an average pooling's input; return the geometry and the (Ho, Wo) divisors (see
+    the module docstring)."""
+    geom, pool_param = _prepare(AVG_OP, x, pool_param, AVG_POOL_PARAM_KEYS)
+    include_pad = bool(pool_param.get("count_include_pad", True))
     counts = [
         _axis_counts(s, k, st, p, o, include_pad)
         for s, k, st, p, o in zip(
             geom.size, geom.kernel, geom.stride, geom.pad, geom.out, strict=True
         )
     ]
-    return np.outer(*counts).astype(dtype)
+    return geom, np.outer(*counts).astype(x.dtype)
 
 
-def avg_pool_forward_naive(x: np.ndarray, pool_param: PoolParam) -> tuple[np.ndarray, tuple]:
+def _avg_backward_inputs(dout: np.ndarray, cache: _AvgCache) -> tuple[np.ndarray, _AvgCache]:
+    """Check an average pooling's backward inputs; return dout (in the forward dtype), cache."""
+    cache = check_cache(AVG_OP, cache, _AvgCache)
+    shape = (*cache.x_shape[:2], *cache.geom.out)
+    return check_dout(AVG_OP, dout, shape, cache.dtype), cache
+
+
+def avg_pool_forward_naive(x: np.ndarray, pool_param: PoolParam) -> tuple[np.ndarray, _AvgCache]:
     """Average pooling, one window at a time. x (N, C, H, W) -> out (N, C, Ho, Wo), cache."""
-    geom = _prepare(AVG_OP, x, pool_param)
-    divisor = _avg_divisor(geom, pool_param, x.dtype)
+    geom, divisor = _avg_prepare(x, pool_param)
     xp = pad_input(x, geom)
     out = np.empty((*x.shape[:2], *geom.out), dtype=x.dtype)
     for n in range(x.shape[0]):
@@ -192,13 +229,12 @@ def avg_pool_forward_naive(x: np.ndarray, pool_param: PoolParam) -> tuple[np.nda
             for r in range(geom.out[0]):
                 for s in range(geom.out[1]):
                     out[n, c, r, s] = np.sum(xp[(n, c, *geom.window(r, s))]) / divisor[r, s]
-    return out, (x.shape, x.dtype, geom, divisor)
+    return out, _AvgCache(x.shape, x.dtype, geom, divisor)
 
 
-def avg_pool_backward_naive(dout: np.ndarray, cache: tuple) -> np.ndarray:
+def avg_pool_backward_naive(dout: np.ndarray, cache: _AvgCache) -> np.ndarray:
     """Gradient of :func:`avg_pool_forward_naive`: dout (N, C, Ho, Wo) -> dx (N, C, H, W)."""
-    x_shape, dtype, geom, divisor = cache
-    dout = _check_dout(AVG_OP, dout, (*x_shape[:2], *geom.out), dtype)
+    dout, (x_shape, dtype, geom, divisor) = _avg_backward_inputs(dout, cache)
     dxp = np.zeros((*x_shape[:2], *geom.padded), dtype=dtype)
     for n in range(x_shape[0]):
         for c in range(x_shape[1]):
@@ -208,22 +244,20 @@ def avg_pool_backward_naive(dout: np.ndarray, cache: tuple) -> np.ndarray:
     return unpad(dxp, geom)
 
 
-def avg_pool_forward(x: np.ndarray, pool_param: PoolParam) -> tuple[np.ndarray, tuple]:
+def avg_pool_forward(x: np.ndarray, pool_param: PoolParam) -> tuple[np.ndarray, _AvgCache]:
     """Fast average pooling: sum of the kernel-offset views over the divisors."""
-    geom = _prepare(AVG_OP, x, pool_param)
-    divisor = _avg_divisor(geom, pool_param, x.dtype)
+    geom, divisor = _avg_prepare(x, pool_param)
     views = _offset_views(pad_input(x, geom), geom)
     out = next(views).copy()
     for view in views:
         out += view
     out /= divisor
-    return out, (x.shape, x.dtype, geom, divisor)
+    return out, _AvgCache(x.shape, x.dtype, geom, divisor)
 
 
-def avg_pool_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+def avg_pool_backward(dout: np.ndarray, cache: _AvgCache) -> np.ndarray:
     """Fast gradient of :func:`avg_pool_forward`: each offset view gets dout / divisor."""
-    x_shape, dtype, geom, divisor = cache
-    dout = _check_dout(AVG_OP, dout, (*x_shape[:2], *geom.out), dtype)
+    dout, (x_shape, dtype, geom, divisor) = _avg_backward_inputs(dout, cache)
     share = dout / divisor
     dxp = np.zeros((*x_shape[:2], *geom.padded), dtype=dtype)
     for dview in _offset_views(dxp, geom):
@@ -234,17 +268,17 @@ def avg_pool_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
 # --------------------------------------------------------------------------- global average
 
 
-def global_avg_pool_forward(x: np.ndarray) -> tuple[np.ndarray, tuple]:
+def global_avg_pool_forward(x: np.ndarray) -> tuple[np.ndarray, _GlobalCache]:
     """Mean over the spatial axes: x (N, C, H, W) -> out (N, C), cache."""
-    check_ndim(x, 4, GLOBAL_OP, "input x", "(N, C, H, W)")
-    check_float(x, GLOBAL_OP, "input x")
-    return x.mean(axis=(2, 3)), (x.shape, x.dtype)
+    check_ndim(GLOBAL_OP, x, 4, "input x", "(N, C, H, W)")
+    check_float(GLOBAL_OP, x, "input x")
+    return x.mean(axis=(2, 3)), _GlobalCache(x.shape, x.dtype)
 
 
-def global_avg_pool_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+def global_avg_pool_backward(dout: np.ndarray, cache: _GlobalCache) -> np.ndarray:
     """Gradient of :func:`global_avg_pool_forward`: dout (N, C) -> dx (N, C, H, W)."""
-    x_shape, dtype = cache
-    dout = _check_dout(GLOBAL_OP, dout, x_shape[:2], dtype)
+    x_shape, dtype = check_cache(GLOBAL_OP, cache, _GlobalCache)
+    dout = check_dout(GLOBAL_OP, dout, x_shape[:2], dtype)
     dx = np.empty(x_shape, dtype=dtype)
     dx[...] = (dout / (x_shape[2] * x_shape[3]))[:, :, None, None]
     return dx

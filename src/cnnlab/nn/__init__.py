@@ -3,10 +3,10 @@
 
 from . import init
 from .activation import ELU, LeakyReLU, ReLU, Sigmoid, Tanh
-from .container import Residual, Sequential
+from .container import Flatten, Residual, Sequential
 from .conv import Conv2d
 from .dropout import Dropout
-from .linear import Flatten, Linear
+from .linear import Linear
 from .module import Module
 from .norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from .pool import AvgPool2d, GlobalAvgPool2d, MaxPool2d

@@ -1,4 +1,5 @@
-"""Containers: Sequential (a chain of layers) and Residual (a block plus a shortcut)."""
+"""Containers and reshaping: Sequential (a chain of layers), Residual (a block plus a
+shortcut) and Flatten."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Iterator, Mapping
 import numpy as np
 
 from cnnlab.functional.activation import relu_backward, relu_forward
+from cnnlab.validation import check_batch_axis
 
 from .module import Module
 
@@ -110,3 +112,15 @@ class Residual(Module):
 
     def extra_repr(self) -> str:
         return f"relu={self.relu}"
+
+
+class Flatten(Module):
+    """(N, d1, ..., dk) -> (N, d1 * ... * dk); backward restores the input shape."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        check_batch_axis("Flatten", x, "input")
+        self._shape = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return dout.reshape(self._shape)

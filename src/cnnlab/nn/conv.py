@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnlab.functional._common import nonnegative_pair, positive_pair
 from cnnlab.functional.conv import conv_backward, conv_forward
+from cnnlab.validation import nonnegative_pair, positive_pair
 
-from .init import Initializer, as_generator, get_initializer
-from .module import Module
+from ._weighted import WeightBias
+from .init import Initializer
 
 
 def _same_padding(kernel: tuple[int, int], dilation: tuple[int, int]) -> tuple[int, int]:
@@ -19,7 +19,7 @@ def _same_padding(kernel: tuple[int, int], dilation: tuple[int, int]) -> tuple[i
     return spans[0] // 2, spans[1] // 2
 
 
-class Conv2d(Module):
+class Conv2d(WeightBias):
     """Convolution of x (N, C, H, W) with ``weight`` (F, C, HH, WW) plus ``bias`` (F,).
 
     ``padding`` is an int, a pair, ``'valid'`` (0) or ``'same'`` (stride 1, odd kernel: output
@@ -27,7 +27,7 @@ class Conv2d(Module):
     rule ``H' = (H + 2 pad - dilation (HH - 1) - 1) // stride + 1``.
     """
 
-    decay = ("weight",)
+    _ops = (conv_forward, conv_backward)
 
     def __init__(
         self,
@@ -43,42 +43,27 @@ class Conv2d(Module):
         rng: np.random.Generator | int | None = None,
     ) -> None:
         super().__init__()
-        kernel = positive_pair(kernel_size, "kernel_size", "Conv2d")
-        self.stride = positive_pair(stride, "stride", "Conv2d")
-        self.dilation = positive_pair(dilation, "dilation", "Conv2d")
+        kernel = positive_pair("Conv2d", kernel_size, "kernel_size")
+        self.stride = positive_pair("Conv2d", stride, "stride")
+        self.dilation = positive_pair("Conv2d", dilation, "dilation")
         if padding == "same":
             if self.stride != (1, 1):
                 raise ValueError(f"Conv2d: padding='same' needs stride 1, got {stride}")
             padding = _same_padding(kernel, self.dilation)
         elif padding == "valid":
             padding = 0
-        self.padding = nonnegative_pair(padding, "padding", "Conv2d")
+        self.padding = nonnegative_pair("Conv2d", padding, "padding")
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         self.kernel_size = kernel
         shape = (self.out_channels, self.in_channels, *kernel)
-        self.params["weight"] = get_initializer(weight_init)(shape, as_generator(rng), dtype)
-        if bias:
-            self.params["bias"] = np.zeros(self.out_channels, dtype=dtype)
-        self._cache = None
+        self._init_params(shape, self.out_channels if bias else None, weight_init, dtype, rng)
 
     @property
     def conv_param(self) -> dict[str, tuple[int, int]]:
         return {"stride": self.stride, "pad": self.padding, "dilation": self.dilation}
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        w = self.params["weight"]
-        b = self.params.get("bias")
-        if b is None:
-            b = np.zeros(w.shape[0], dtype=w.dtype)
-        out, self._cache = conv_forward(x, w, b, self.conv_param)
-        return out
-
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        dx, dw, db = conv_backward(dout, self._cache)
-        self.grads["weight"] = dw
-        if "bias" in self.params:
-            self.grads["bias"] = db
-        return dx
+    def op_args(self) -> tuple[dict[str, tuple[int, int]]]:
+        return (self.conv_param,)
 
     def extra_repr(self) -> str:
         return (

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from cnnlab.functional import pool as P
-from cnnlab.functional._common import nonnegative_pair, positive_pair
+from cnnlab.validation import nonnegative_pair, positive_pair
 
 from .module import Module
 
@@ -24,9 +26,9 @@ class _Pool2d(Module):
     ) -> None:
         super().__init__()
         name = type(self).__name__
-        self.kernel_size = positive_pair(kernel_size, "kernel_size", name)
-        self.stride = self.kernel_size if stride is None else positive_pair(stride, "stride", name)
-        self.padding = nonnegative_pair(padding, "padding", name)
+        self.kernel_size = positive_pair(name, kernel_size, "kernel_size")
+        self.stride = self.kernel_size if stride is None else positive_pair(name, stride, "stride")
+        self.padding = nonnegative_pair(name, padding, "padding")
         self.ceil_mode = bool(ceil_mode)
         self._cache = None
 
@@ -63,21 +65,15 @@ class MaxPool2d(_Pool2d):
 class AvgPool2d(_Pool2d):
     """Mean over (kernel) windows of x (N, C, H, W); stride defaults to the window.
 
-    ``count_include_pad`` (as in torch.nn.AvgPool2d): divide by the whole window, padding
-    included (True), or only by the real pixels in it (False).
+    Takes MaxPool2d's arguments and, as a keyword, ``count_include_pad`` (as in
+    torch.nn.AvgPool2d): divide by the whole window, padding included (True), or only by the
+    real pixels in it (False).
     """
 
     _ops = (P.avg_pool_forward, P.avg_pool_backward)
 
-    def __init__(
-        self,
-        kernel_size: int | tuple[int, int],
-        stride: int | tuple[int, int] | None = None,
-        padding: int | tuple[int, int] = 0,
-        ceil_mode: bool = False,
-        count_include_pad: bool = True,
-    ) -> None:
-        super().__init__(kernel_size, stride, padding, ceil_mode)
+    def __init__(self, *args: Any, count_include_pad: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.count_include_pad = bool(count_include_pad)
 
     @property
