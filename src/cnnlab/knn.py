@@ -38,6 +38,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from cnnlab.validation import check_choice, check_finite, check_samples, check_X_y
+
 DEFAULT_MAX_BYTES = 256 * 2**20
 METHODS = ("two_loops", "one_loop", "no_loops")
 METRICS = ("l2", "l1")
@@ -46,20 +48,6 @@ METRICS = ("l2", "l1")
 _BYTES_PER_PAIR = 32
 # Largest (m, n, D) difference tile of the vectorised L1 distance (cache-sized, see below).
 _L1_TILE_BYTES = 4 * 2**20
-
-
-def _as_2d_float(where: str, X: np.ndarray) -> np.ndarray:
-    """``X`` (N, d1, ..., dk) as a float64 array of shape (N, d1 * ... * dk); a 1-D X is N
-    samples of one feature."""
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim == 0:
-        raise ValueError(f"{where}: X must have a sample axis, got a scalar (shape {X.shape})")
-    return X.reshape(X.shape[0], -1)
-
-
-def _check_choice(where: str, name: str, value: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ValueError(f"{where}: {name} must be one of {choices}, got {value!r}")
 
 
 def _row_blocks(num_rows: int, bytes_per_row: int, max_bytes: int) -> Iterable[slice]:
@@ -153,8 +141,8 @@ def pairwise_distances(
     ``'two_loops'``, ``'one_loop'``, ``'no_loops'`` (all three give the same numbers up to
     rounding). ``max_bytes`` bounds the temporaries of ``'no_loops'``.
     """
-    _check_choice("pairwise_distances", "method", method, METHODS)
-    _check_choice("pairwise_distances", "metric", metric, METRICS)
+    check_choice("pairwise_distances", "method", method, METHODS)
+    check_choice("pairwise_distances", "metric", metric, METRICS)
     A = np.asarray(A, dtype=np.float64)
     B = np.asarray(B, dtype=np.float64)
     if A.ndim != 2 or B.ndim != 2 or A.shape[1] != B.shape[1]:
@@ -226,17 +214,10 @@ class KNearestNeighbor:
     def fit(self, X: np.ndarray, y: np.ndarray) -> KNearestNeighbor:
         """Remember the training data. X (N, d1, ..., dk) is flattened per sample to (N, D);
         y (N,) may hold any sortable labels. Returns ``self``."""
-        X = _as_2d_float("KNearestNeighbor.fit", X)
-        y = np.asarray(y)
-        if y.ndim != 1 or y.shape[0] != X.shape[0]:
-            raise ValueError(
-                f"KNearestNeighbor.fit: X has {X.shape[0]} samples (shape {X.shape}) but y has "
-                f"shape {y.shape}; expected y of shape ({X.shape[0]},)"
-            )
+        X, y = check_X_y("KNearestNeighbor.fit", X, y)
         if X.shape[0] == 0:
             raise ValueError(f"KNearestNeighbor.fit: need at least one sample, got X {X.shape}")
-        if not np.isfinite(X).all():
-            raise ValueError(f"KNearestNeighbor.fit: X {X.shape} contains NaN or infinity")
+        check_finite("KNearestNeighbor.fit", X)
         self.classes_, self.y_train_ = np.unique(y, return_inverse=True)
         self.y_train_ = self.y_train_.reshape(-1).astype(np.int64)
         self.X_train_ = X
@@ -247,18 +228,16 @@ class KNearestNeighbor:
         """X as (num_test, D) float64 after checking fit, method, metric and X's shape."""
         if not hasattr(self, "X_train_"):
             raise ValueError(f"KNearestNeighbor.{where}: called before fit")
-        _check_choice(f"KNearestNeighbor.{where}", "method", method, METHODS)
-        _check_choice(f"KNearestNeighbor.{where}", "metric", metric, METRICS)
-        X = _as_2d_float(f"KNearestNeighbor.{where}", X)
+        check_choice(f"KNearestNeighbor.{where}", "method", method, METHODS)
+        check_choice(f"KNearestNeighbor.{where}", "metric", metric, METRICS)
+        X = check_samples(f"KNearestNeighbor.{where}", X)
         if X.shape[1] != self.X_train_.shape[1]:
             raise ValueError(
                 f"KNearestNeighbor.{where}: X has {X.shape[1]} features per sample (shape "
                 f"{X.shape}) but the training data has {self.X_train_.shape[1]} (shape "
                 f"{self.X_train_.shape})"
             )
-        if not np.isfinite(X).all():
-            raise ValueError(f"KNearestNeighbor.{where}: X {X.shape} contains NaN or infinity")
-        return X
+        return check_finite(f"KNearestNeighbor.{where}", X)
 
     def _distances(self, X: np.ndarray, method: str, metric: str) -> np.ndarray:
         if method == "no_loops" and metric == "l2":
@@ -353,13 +332,7 @@ def cross_validate_k(
     Returns ``{k: accuracies}`` with accuracies (folds,) float64, in the order of ``ks``.
     """
     ks = [int(k) for k in ks]
-    X = _as_2d_float("cross_validate_k", X)
-    y = np.asarray(y)
-    if y.ndim != 1 or y.shape[0] != X.shape[0]:
-        raise ValueError(
-            f"cross_validate_k: X has {X.shape[0]} samples (shape {X.shape}) but y has shape "
-            f"{y.shape}"
-        )
+    X, y = check_X_y("cross_validate_k", X, y)
     if not 2 <= folds <= X.shape[0]:
         raise ValueError(
             f"cross_validate_k: folds must be in 2..{X.shape[0]} for X {X.shape}, got {folds}"
@@ -370,7 +343,7 @@ def cross_validate_k(
             f"cross_validate_k: every k must be in 1..{smallest_train} (the smallest training "
             f"part of {folds} folds of X {X.shape}), got {ks}"
         )
-    _check_choice("cross_validate_k", "metric", metric, METRICS)
+    check_choice("cross_validate_k", "metric", metric, METRICS)
     order = np.arange(X.shape[0])
     if seed is not None:
         order = np.random.default_rng(seed).permutation(X.shape[0])

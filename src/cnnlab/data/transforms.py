@@ -14,23 +14,16 @@ from collections.abc import Callable
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from cnnlab.validation import check_choice, check_ndim
+
 Augmentation = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 _CHANNEL_AXIS = {"NCHW": 1, "NHWC": 3}
 
 
-def _check_batch(name: str, X: np.ndarray) -> None:
-    if not isinstance(X, np.ndarray) or X.ndim != 4:
-        shape = getattr(X, "shape", None)
-        raise ValueError(f"{name}: expected an NCHW batch (N, C, H, W), got shape {shape}")
-
-
 def _channel_axis(name: str, X: np.ndarray, layout: str) -> int:
-    if layout not in _CHANNEL_AXIS:
-        raise ValueError(f"{name}: layout must be 'NCHW' or 'NHWC', got {layout!r}")
-    if not isinstance(X, np.ndarray) or X.ndim != 4:
-        raise ValueError(
-            f"{name}: expected a 4-d {layout} array, got shape {getattr(X, 'shape', None)}"
-        )
+    """The channel axis of a 4-D batch X in ``layout`` ('NCHW' or 'NHWC'), after checking both."""
+    check_choice(name, "layout", layout, tuple(_CHANNEL_AXIS))
+    check_ndim(name, X, 4, "X", f"{layout} batch")
     return _CHANNEL_AXIS[layout]
 
 
@@ -81,7 +74,7 @@ def random_crop(X: np.ndarray, rng: np.random.Generator, padding: int = 4) -> np
     N)`` for rows, then the same for columns. Returns (N, C, H, W), same dtype. Vectorised: the
     windows are a strided view of the padded batch, picked with fancy indexing.
     """
-    _check_batch("random_crop", X)
+    check_ndim("random_crop", X, 4, "X", "NCHW batch (N, C, H, W)")
     if not isinstance(padding, (int, np.integer)) or padding < 0:
         raise ValueError(f"random_crop: padding must be a non-negative int, got {padding!r}")
     N, _, H, W = X.shape
@@ -97,7 +90,7 @@ def random_flip(X: np.ndarray, rng: np.random.Generator, p: float = 0.5) -> np.n
 
     X: (N, C, H, W); the draw is ``rng.random(N) < p``. Returns a new (N, C, H, W) array.
     """
-    _check_batch("random_flip", X)
+    check_ndim("random_flip", X, 4, "X", "NCHW batch (N, C, H, W)")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"random_flip: p must be in [0, 1], got {p}")
     flip = rng.random(X.shape[0]) < p
