@@ -4,11 +4,14 @@ Every function perturbs the array ``x`` IN PLACE, one entry at a time, by ``+h``
 calls ``f`` and puts the original value back (also when ``f`` raises), so ``x`` is unchanged
 afterwards. ``f`` must therefore read ``x`` itself (the array object), not a copy made earlier.
 Use float64 arrays: in float32 the difference quotient loses most of its digits.
+
+:func:`check` does the same for any function written with :mod:`cnnlab.autograd` Tensors.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -115,3 +118,77 @@ def rel_error(x: np.ndarray, y: np.ndarray) -> float:
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
+
+
+class GradcheckError(AssertionError):
+    """Raised by :func:`check` when tape and numerical gradients disagree."""
+
+
+def check(
+    fn: Callable[..., Any],
+    *inputs: Any,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    seed: int = 0,
+) -> bool:
+    """Check the tape gradients of ``fn`` against central differences, like
+    ``torch.autograd.gradcheck``.
+
+    ``fn`` maps Tensors to a Tensor of any shape. The check reduces it to the scalar
+    ``sum(fn(*inputs) * R)`` with fixed random weights R (a random vector-Jacobian product, which
+    exercises every output entry), runs ``backward()`` once, and compares each input's gradient
+    with central differences of that scalar, entry by entry:
+    ``|tape - numerical| <= atol + rtol * |numerical|``.
+
+    Args:
+        fn: function of Tensors returning a Tensor.
+        inputs: float64 arrays (checked; wrapped as leaf Tensors that alias them) or Tensors
+            (checked when they require grad, else held constant).
+        eps: step of the central difference.
+        atol, rtol: tolerances of the comparison.
+        seed: seeds the weights R.
+
+    Returns:
+        True when every checked entry agrees.
+
+    Raises:
+        GradcheckError: naming the input, the worst entry and both values.
+        ValueError: for an input that is not float64, or no input to check.
+    """
+    from cnnlab.autograd import Tensor, no_grad
+
+    tensors = [x if isinstance(x, Tensor) else Tensor(x, requires_grad=True) for x in inputs]
+    checked = [i for i, t in enumerate(tensors) if t.requires_grad]
+    if not checked:
+        raise ValueError("check: no input requires grad")
+    for i in checked:
+        if tensors[i].dtype != np.float64:
+            raise ValueError(
+                f"check: input {i} is {tensors[i].dtype}; numerical gradients need float64"
+            )
+        tensors[i].grad = None
+    out = fn(*tensors)
+    weights = np.random.default_rng(seed).normal(size=out.shape)
+    (out * weights).sum().backward()
+
+    def scalar(_: np.ndarray) -> float:
+        with no_grad():
+            return float(np.sum(fn(*tensors).data * weights))
+
+    for i in checked:
+        x = tensors[i].data
+        tape = np.zeros_like(x) if tensors[i].grad is None else tensors[i].grad
+        numerical = np.empty_like(x)
+        for ix in np.ndindex(x.shape):
+            plus, minus = _central_difference(scalar, x, ix, eps)
+            numerical[ix] = (plus - minus) / (2 * eps)
+        excess = np.abs(tape - numerical) - (atol + rtol * np.abs(numerical))
+        if excess.size and excess.max() > 0:
+            worst = tuple(int(k) for k in np.unravel_index(int(np.argmax(excess)), x.shape))
+            raise GradcheckError(
+                f"check: gradient of input {i} (shape {x.shape}) differs at {worst}: "
+                f"tape {float(tape[worst])!r}, numerical {float(numerical[worst])!r} "
+                f"(atol {atol}, rtol {rtol})"
+            )
+    return True

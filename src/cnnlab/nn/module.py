@@ -2,21 +2,64 @@
 
 A module computes ``out = forward(x)`` and, after it, ``dx = backward(dout)``; ``backward``
 fills ``self.grads`` (same keys as ``self.params``) for the most recent ``forward``. Gradients
-are overwritten, not accumulated, so a module instance must appear only once in a network.
+are overwritten, not accumulated.
 
-Containers (``Sequential``, ``Residual``, ...) hold child modules in ``self._modules``; every
-tree-wide operation (parameters, train/eval, state dicts) walks that tree and names entries with
-dotted paths such as ``"block.0.weight"``.
+Two kinds of module share this class:
+
+- explicit modules (every layer, ``Sequential``, ``Residual``) write ``backward`` by hand, as
+  CS231n teaches; an instance must then appear only once in a network (its backward keeps the
+  cache of one forward);
+- forward-only modules define ``forward`` alone, written with Tensor ops
+  (:mod:`cnnlab.autograd.functional`, ``+ - * / @``, ...) and child modules called as
+  ``self.child(x)``; their backward is the tape. Called with an array, such a module records the
+  tape of its forward and returns an array; ``backward(dout)`` replays it, fills ``grads`` for
+  every parameter the forward read (in the whole module tree) and returns dx. Called with a
+  Tensor (inside another forward-only module, or by user code) it just adds its ops to the tape.
+  An explicit module called with a Tensor becomes one step of the tape whose backward is its own.
+
+Children and parameters are registered by attribute assignment, as in PyTorch:
+``self.conv = Conv2d(...)`` adds a child, ``self.w = Parameter(array)`` a parameter. Inside a
+forward pass ``self.w`` is the parameter's leaf Tensor, which aliases the array in
+``self.params``, so optimiser updates of the array reach the next forward.
+
+Containers hold child modules in ``self._modules``; every tree-wide operation (parameters,
+train/eval, state dicts) walks that tree and names entries with dotted paths such as
+``"block.0.weight"``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, MutableMapping
+import functools
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from typing import Any
 
 import numpy as np
 
+from cnnlab.autograd import Function, Tensor, is_grad_enabled
+
 # (dotted name, owning module, local key)
 Slot = tuple[str, "Module", str]
+
+# The parameter leaves of the forward passes being recorded, innermost last:
+# {(id(module), key): (module, key, leaf)}.
+_RECORDINGS: list[dict[tuple[int, str], tuple[Module, str, Tensor]]] = []
+
+
+class Parameter:
+    """Marks an array as a trainable parameter of the Module attribute it is assigned to.
+
+    ``self.weight = Parameter(np.zeros((3, 4)), decay=True)`` stores the array (aliased, not
+    copied) in ``self.params["weight"]``; ``decay=True`` lists it for L2 regularisation (see
+    ``Module.decay``). Floating-point arrays only.
+    """
+
+    __slots__ = ("data", "decay")
+
+    def __init__(self, data: np.ndarray, decay: bool = False) -> None:
+        self.data = np.asarray(data)
+        if not np.issubdtype(self.data.dtype, np.floating):
+            raise ValueError(f"Parameter: must be a floating-point array, got {self.data.dtype}")
+        self.decay = bool(decay)
 
 
 class Module:
@@ -38,22 +81,146 @@ class Module:
         self.buffers: dict[str, np.ndarray] = {}
         self.training = True
         self._modules: dict[str, Module] = {}
+        self._leaves: dict[str, Tensor] = {}  # parameter leaves for use outside a recording
+        self._tape: tuple | None = None  # (input leaf, output, parameter leaves) of a recording
 
     # --- computation -------------------------------------------------------------------------
     def forward(self, x: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """The backward pass of a forward-only module: replay the tape its last forward
+        recorded (and release it).
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        return self.forward(x)
+        Inputs: dout, shaped like the output of that forward.
+        Returns dx, shaped like its input; fills ``grads`` of every parameter it read.
+
+        Raises:
+            RuntimeError: without a recorded forward (none yet, already replayed, or run under
+                ``no_grad``).
+        """
+        tape = self._tape
+        if tape is None:
+            raise RuntimeError(
+                f"{type(self).__name__}.backward: no recorded forward to differentiate (call "
+                "forward first; each forward allows one backward, and no_grad records nothing)"
+            )
+        self._tape = None
+        x, out, leaves = tape
+        out.backward(dout)
+        for module, key, leaf in leaves:
+            module.grads[key] = np.zeros_like(leaf.data) if leaf.grad is None else leaf.grad
+        return np.zeros_like(x.data) if x.grad is None else x.grad
+
+    def __call__(self, x: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(x, Tensor) and not self._forward_only():
+            return self._as_function()(x, *(self._leaf(k) for k in self.params))
+        return self.forward(x, *args, **kwargs)
+
+    @classmethod
+    def _forward_only(cls) -> bool:
+        return cls.backward is Module.backward
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        forward = cls.__dict__.get("forward")
+        if forward is not None and cls._forward_only():
+            cls.forward = _recorded(forward)
+
+    def _record(self, forward: Callable, x: Any, args: tuple, kwargs: dict) -> np.ndarray:
+        """Run ``forward`` on ``x`` as a leaf Tensor, keep the tape, return the output array."""
+        self._tape = None
+        x = np.asarray(x)
+        leaf = Tensor(x, requires_grad=is_grad_enabled() and np.issubdtype(x.dtype, np.floating))
+        _RECORDINGS.append({})
+        try:
+            out = forward(self, leaf, *args, **kwargs)
+        finally:
+            leaves = _RECORDINGS.pop()
+        if not isinstance(out, Tensor):
+            raise ValueError(
+                f"{type(self).__name__}.forward must return a Tensor (computed from its input "
+                f"with Tensor ops), got {type(out).__name__}"
+            )
+        if out.requires_grad:
+            self._tape = (leaf, out, list(leaves.values()))
+        return out.data
+
+    def _leaf(self, key: str) -> Tensor:
+        """The leaf Tensor of parameter ``key`` (aliasing ``params[key]``): one per recording,
+        or, outside recordings, one kept until the array is replaced."""
+        array = self.params[key]
+        if _RECORDINGS:
+            leaves, slot = _RECORDINGS[-1], (id(self), key)
+            if slot not in leaves or leaves[slot][2].data is not array:
+                leaves[slot] = (self, key, Tensor(array, requires_grad=True))
+            return leaves[slot][2]
+        leaf = self._leaves.get(key)
+        if leaf is None or leaf.data is not array:
+            leaf = self._leaves[key] = Tensor(array, requires_grad=True)
+        return leaf
+
+    def _as_function(self) -> Function:
+        """This explicit module as one tape step: inputs (x, *params), backward its own."""
+        keys = tuple(self.params)
+
+        def forward(x: np.ndarray, *params: np.ndarray) -> tuple[np.ndarray, None]:
+            return self.forward(x), None
+
+        def backward(dout: np.ndarray, cache: None) -> tuple[np.ndarray, ...]:
+            dx = self.backward(dout)
+            return (dx, *(self.grads[k] for k in keys))
+
+        return Function(type(self).__name__, forward, backward, arity=1 + len(keys))
+
+    # --- attributes: children, parameters, buffers --------------------------------------------
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, (Module, Parameter)):
+            if "_modules" not in self.__dict__:
+                raise AttributeError(
+                    f"{type(self).__name__}: call super().__init__() before assigning {name!r}"
+                )
+            if isinstance(value, Module):
+                self.add_module(name, value)
+            else:
+                self.register_parameter(name, value.data, decay=value.decay)
+            return
+        if isinstance(value, np.ndarray) and name in self.__dict__.get("params", ()):
+            self.params[name] = value  # rebinding a parameter's array
+            return
+        self.__dict__.get("_modules", {}).pop(name, None)
+        object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        # only called when normal lookup fails: children, parameters (as leaves), buffers
+        d = self.__dict__
+        if name in d.get("_modules", ()):
+            return d["_modules"][name]
+        if name in d.get("params", ()):
+            return self._leaf(name)
+        if name in d.get("buffers", ()):
+            return d["buffers"][name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def register_parameter(self, name: str, array: np.ndarray, decay: bool = False) -> None:
+        """Add ``array`` (aliased) as the trainable parameter ``name``; ``decay`` lists it for
+        L2 regularisation."""
+        self.__dict__.pop(name, None)
+        self.params[name] = np.asarray(array)
+        if decay and name not in self.decay:
+            self.decay = (*self.decay, name)
+
+    def register_buffer(self, name: str, array: np.ndarray) -> None:
+        """Add ``array`` (aliased) as the non-trainable state ``name`` (saved in state_dict)."""
+        self.__dict__.pop(name, None)
+        self.buffers[name] = np.asarray(array)
 
     # --- the module tree ---------------------------------------------------------------------
     def add_module(self, name: str, module: Module) -> Module:
         """Register ``module`` as a child called ``name`` and return it."""
         if not isinstance(module, Module):
             raise ValueError(f"{type(self).__name__}: child {name!r} is not a Module: {module!r}")
+        self.__dict__.pop(name, None)
         self._modules[name] = module
         return module
 
@@ -96,8 +263,11 @@ class Module:
         return self.train(False)
 
     def zero_grad(self) -> None:
+        """Zero every ``grads`` entry and reset the ``.grad`` of the kept parameter leaves."""
         for _, module, key in self.slots("params"):
             module.grads[key] = np.zeros_like(module.params[key])
+            if key in module._leaves:
+                module._leaves[key].grad = None
 
     # --- state -------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
@@ -124,6 +294,19 @@ class Module:
             lines.append(f"  ({name}): {body}")
         lines.append(")")
         return "\n".join(lines)
+
+
+def _recorded(forward: Callable) -> Callable:
+    """Wrap a forward-only module's ``forward``: an array input starts a recording (see
+    ``Module._record``), a Tensor input runs the ops onto the current tape."""
+
+    @functools.wraps(forward)
+    def entry(self: Module, x: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(x, Tensor) or not self._forward_only():
+            return forward(self, x, *args, **kwargs)
+        return self._record(forward, x, args, kwargs)
+
+    return entry
 
 
 def _store(module: Module, key: str) -> dict[str, np.ndarray]:
