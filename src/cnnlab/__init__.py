@@ -8,10 +8,13 @@ Layers of the package, bottom to top (imports only go upward):
 * :mod:`cnnlab.training` - the Solver, update rules, schedules, checkpoints, search.
 * :mod:`cnnlab.data`, :mod:`cnnlab.knn`, :mod:`cnnlab.viz`, :mod:`cnnlab.report`,
   :mod:`cnnlab.experiment`, :mod:`cnnlab.cli` - around them.
+
+``cnnlab.load(path_or_run)`` returns a saved model ready to predict (:mod:`cnnlab.saving`).
 """
 
+from cnnlab.saving import load
 from cnnlab.training import Solver, TrainingDiverged
 
 __version__ = "0.1.0"
 
-__all__ = ["Solver", "TrainingDiverged", "__version__"]
+__all__ = ["Solver", "TrainingDiverged", "__version__", "load"]

@@ -8,6 +8,9 @@ A run folder ``runs/NAME/`` holds:
 - ``metrics.csv``: one row per epoch (epoch, loss, train_acc, val_acc, lr, seconds);
 - ``checkpoint.npz``: the Solver's resumable training state;
 - ``model.npz``: the trained model alone, with everything needed to use it (see below);
+- ``model_spec.npz``: the same description without the weights, written when training starts,
+  so that ``checkpoint.npz`` can be loaded as a model (``cnnlab.load``) before ``model.npz``
+  exists;
 - ``results.json``: val/test accuracy, per-class accuracy, confusion matrix, wall time;
 - ``summary.txt``: the model's parameter table; ``samples.npz``: 25 test predictions;
 - ``report.html``: the run's report.
@@ -30,10 +33,15 @@ import numpy as np
 
 from cnnlab._io import atomic_open
 from cnnlab.training.checkpoint import load_checkpoint, save_checkpoint
+from cnnlab.training.solver import FORMAT as SOLVER_FORMAT
+from cnnlab.training.state import MODEL as SOLVER_MODEL_PREFIX
+from cnnlab.training.state import strip_prefix
 
 MODEL_FILE = "model.npz"
+SPEC_FILE = "model_spec.npz"
 CHECKPOINT_FILE = "checkpoint.npz"
 MODEL_FORMAT = "cnnlab.model/1"
+SPEC_FORMAT = "cnnlab.model_spec/1"
 METRIC_FIELDS = ("epoch", "loss", "train_acc", "val_acc", "lr", "seconds")
 
 
@@ -74,29 +82,46 @@ def write_metrics(path: str | os.PathLike[str], rows: Sequence[Mapping[str, Any]
 def save_model(
     path: str | os.PathLike[str],
     state: Mapping[str, np.ndarray],
-    model: str,
-    model_kwargs: Mapping[str, Any],
-    input_shape: Sequence[int],
+    model: str | None,
+    model_kwargs: Mapping[str, Any] | None,
+    input_shape: Sequence[int] | None,
     preprocess: Mapping[str, np.ndarray],
-    class_names: Sequence[str],
+    class_names: Sequence[str] | None,
 ) -> Path:
-    """Save a trained model with what it takes to rebuild and feed it.
+    """Save a trained model with what it takes to rebuild and feed it (atomically, no pickle).
 
-    state: the model's ``state_dict()``; model/model_kwargs: the name and extra arguments for
-    :func:`cnnlab.models.build`; input_shape: one input's (C, H, W); preprocess: ``mean`` and
-    ``std`` arrays broadcastable to one input, applied as ``(x - mean) / std`` to pixels in
-    0..255; class_names: K names.
+    Args:
+        path: the file to write (``.npz``).
+        state: the model's ``state_dict()``.
+        model: the name for :func:`cnnlab.models.build`, or None for a model the registry
+            cannot rebuild (loading it then needs an instance to load the weights into).
+        model_kwargs: its constructor arguments as JSON values (None with ``model`` None);
+            ``input_dim`` and ``num_classes`` may be left to ``input_shape`` and ``class_names``.
+        input_shape: one input's shape, e.g. (C, H, W), or None.
+        preprocess: ``mean`` and ``std`` arrays broadcastable to one input, applied as
+            ``(x - mean) / std`` to pixels in 0..255, or empty for none.
+        class_names: the K class names, or None.
+
+    Returns:
+        The path written. The arrays are stored as ``state/<name>`` and ``preprocess/<name>``,
+        the rest in the JSON header (``format`` :data:`MODEL_FORMAT`).
     """
-    arrays = {f"state/{k}": np.asarray(v) for k, v in state.items()}
-    arrays.update({f"preprocess/{k}": np.asarray(v) for k, v in preprocess.items()})
-    meta = {
-        "format": MODEL_FORMAT,
-        "model": model,
-        "model_kwargs": dict(model_kwargs),
-        "input_shape": [int(d) for d in input_shape],
-        "class_names": list(class_names),
-    }
-    return save_checkpoint(path, arrays, meta)
+    return _save(
+        path, MODEL_FORMAT, state, model, model_kwargs, input_shape, preprocess, class_names
+    )
+
+
+def save_model_spec(
+    path: str | os.PathLike[str],
+    model: str | None,
+    model_kwargs: Mapping[str, Any] | None,
+    input_shape: Sequence[int] | None,
+    preprocess: Mapping[str, np.ndarray],
+    class_names: Sequence[str] | None,
+) -> Path:
+    """:func:`save_model` without the weights (``format`` :data:`SPEC_FORMAT`): a run's
+    ``model_spec.npz``, which describes the model its ``checkpoint.npz`` trains."""
+    return _save(path, SPEC_FORMAT, {}, model, model_kwargs, input_shape, preprocess, class_names)
 
 
 def load_model_file(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict, dict]:
@@ -105,27 +130,83 @@ def load_model_file(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict,
     Returns ``(meta, state, preprocess)``. Raises ValueError when the file is not a model file
     (for example a Solver checkpoint), naming what it is.
     """
+    return _unpack(path, *load_checkpoint(path), MODEL_FORMAT)
+
+
+def read_model(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict, dict]:
+    """Read a model file, or a run's Solver checkpoint as a model.
+
+    Args:
+        path: a file written by :func:`save_model`, or a ``checkpoint.npz`` (format
+            ``cnnlab.solver/1``) with the ``model_spec.npz`` of its run folder beside it.
+
+    Returns:
+        ``(meta, state, preprocess)``: meta has the keys ``model``, ``model_kwargs``,
+        ``input_shape``, ``class_names`` (and ``format``); for a checkpoint the state is the
+        model's state at that point of training (``model/*``), the rest comes from the spec.
+
+    Raises:
+        ValueError: the file is neither (naming its format), or not a readable ``.npz``.
+        FileNotFoundError: a checkpoint without the spec beside it.
+    """
+    path = Path(path)
     arrays, meta = load_checkpoint(path)
-    if meta.get("format") != MODEL_FORMAT:
+    if meta.get("format") != SOLVER_FORMAT:
+        return _unpack(path, arrays, meta, MODEL_FORMAT)
+    spec = path.parent / SPEC_FILE
+    if not spec.is_file():
+        raise FileNotFoundError(
+            f"{path} is a Solver checkpoint, and the {SPEC_FILE} that tells which model it "
+            f"trains is not beside it ({spec} does not exist; runs written by 'cnnlab train' "
+            f"have one): load the run's {MODEL_FILE} instead"
+        )
+    spec_meta, _, prep = _unpack(spec, *load_checkpoint(spec), SPEC_FORMAT)
+    return spec_meta, strip_prefix(SOLVER_MODEL_PREFIX, arrays), prep
+
+
+def _save(
+    path: str | os.PathLike[str],
+    fmt: str,
+    state: Mapping[str, np.ndarray],
+    model: str | None,
+    model_kwargs: Mapping[str, Any] | None,
+    input_shape: Sequence[int] | None,
+    preprocess: Mapping[str, np.ndarray],
+    class_names: Sequence[str] | None,
+) -> Path:
+    arrays = {f"state/{k}": np.asarray(v) for k, v in state.items()}
+    arrays.update({f"preprocess/{k}": np.asarray(v) for k, v in preprocess.items()})
+    meta = {
+        "format": fmt,
+        "model": model,
+        "model_kwargs": None if model_kwargs is None else dict(model_kwargs),
+        "input_shape": None if input_shape is None else [int(d) for d in input_shape],
+        "class_names": None if class_names is None else list(class_names),
+    }
+    return save_checkpoint(path, arrays, meta)
+
+
+def _unpack(
+    path: str | os.PathLike[str], arrays: dict[str, np.ndarray], meta: dict[str, Any], fmt: str
+) -> tuple[dict[str, Any], dict, dict]:
+    """``(meta, state, preprocess)`` of a file's content; ValueError unless it has format fmt."""
+    if meta.get("format") != fmt:
         raise ValueError(
             f"{path} is not a cnnlab model file (format {meta.get('format')!r}, expected "
-            f"{MODEL_FORMAT!r}); pass a run folder or its {MODEL_FILE}"
+            f"{fmt!r}); pass a run folder, its {MODEL_FILE} or its {CHECKPOINT_FILE}"
         )
-    state = {k.removeprefix("state/"): v for k, v in arrays.items() if k.startswith("state/")}
-    prep = {
-        k.removeprefix("preprocess/"): v for k, v in arrays.items() if k.startswith("preprocess/")
-    }
-    return meta, state, prep
+    return meta, strip_prefix("state/", arrays), strip_prefix("preprocess/", arrays)
 
 
 def model_path(run_or_file: str | os.PathLike[str]) -> Path:
-    """The model file of a run folder, or the file itself."""
+    """The model file of a run folder, or the file itself (a model file or a checkpoint)."""
     p = Path(run_or_file)
     if p.is_dir():
         p = p / MODEL_FILE
     if not p.is_file():
         raise FileNotFoundError(
-            f"{p} does not exist: give a run folder written by 'cnnlab train' or its {MODEL_FILE}"
+            f"{p} does not exist: give a run folder written by 'cnnlab train', its "
+            f"{MODEL_FILE} or its {CHECKPOINT_FILE}"
         )
     return p
 

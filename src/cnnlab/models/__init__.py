@@ -9,7 +9,7 @@ from .classifier import Classifier
 from .cnn import TFThreeLayerConvNet, ThreeLayerConvNet
 from .fc_net import FullyConnectedNet
 from .mnist import MNISTNet
-from .registry import MODELS, available, build
+from .registry import MODELS, available, build, build_for, name_of
 from .resnet import ResNet, basic_block
 
 __all__ = [
@@ -25,4 +25,6 @@ __all__ = [
     "available",
     "basic_block",
     "build",
+    "build_for",
+    "name_of",
 ]

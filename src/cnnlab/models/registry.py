@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from .alexnet import MiniAlexNet
 from .allconv import AllConvNet
@@ -48,3 +51,34 @@ def build(name: str, **kwargs: Any) -> Classifier:
     if missing:
         raise ValueError(f"models.build: {name!r} needs argument(s) {missing}")
     return MODELS[name](**kwargs)
+
+
+def name_of(model: Any) -> str | None:
+    """The name ``model``'s class is registered under, or None (subclasses are not registered)."""
+    return next((name for name, cls in MODELS.items() if type(model) is cls), None)
+
+
+def build_for(name: str, input_shape: Sequence[int], **kwargs: Any) -> Classifier:
+    """Build model ``name`` for inputs of one shape.
+
+    Args:
+        name: a registered name.
+        input_shape: one input's shape, e.g. (C, H, W); it becomes the model's ``input_dim``
+            unless ``kwargs`` give one, flattened to C * H * W for a model taking a flat
+            ``input_dim`` (the fully connected net), and the model's ``input_shape``.
+        **kwargs: the other constructor arguments (``num_classes``, ...).
+
+    Returns:
+        The model, whose ``input_shape`` is ``input_shape`` (so a flat model takes images).
+
+    Raises:
+        ValueError: as :func:`build`.
+    """
+    if name not in MODELS:
+        return build(name)  # raises the unknown-model error
+    shape = tuple(int(d) for d in input_shape)
+    default = inspect.signature(MODELS[name]).parameters["input_dim"].default
+    flat = int(np.prod(shape)) if isinstance(default, int) else shape
+    model = build(name, **{"input_dim": flat, **kwargs})
+    model.input_shape = shape
+    return model
