@@ -6,10 +6,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from cnnlab.nn import Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU, Sequential
-from cnnlab.nn.init import Initializer, as_generator
+from cnnlab.nn import Dropout, Flatten, Linear, MaxPool2d, ReLU
+from cnnlab.nn.init import Initializer
 from cnnlab.nn.summary import output_shape
 
+from ._stack import ConvStack
 from .classifier import Classifier
 
 
@@ -35,23 +36,19 @@ class MiniAlexNet(Classifier):
         dtype: type = np.float32,
         seed: np.random.Generator | int | None = None,
     ) -> None:
-        rng = as_generator(seed)
-        kw = {"weight_init": weight_init, "dtype": dtype, "rng": rng}
-        layers: dict = {}
-        channels = input_dim[0]
+        stack = ConvStack(input_dim[0], weight_init, dtype, seed)
+        layers = stack.layers
         for i, width in enumerate(widths, start=1):
-            layers[f"conv{i}"] = Conv2d(channels, width, 3, padding="same", **kw)
-            layers[f"relu{i}"] = ReLU()
+            stack.conv_relu(i, width, 3, padding="same")
             if i - 1 in pool_after:
                 layers[f"pool{i}"] = MaxPool2d(3)
-            channels = width
         layers["flatten"] = Flatten()
-        features = int(np.prod(output_shape(Sequential(layers), input_dim, dtype)[1:]))
+        features = int(np.prod(output_shape(stack.net(), input_dim, dtype)[1:]))
         for j, hidden in enumerate(hidden_dims, start=1):
-            layers[f"fc{j}"] = Linear(features, hidden, **kw)
+            layers[f"fc{j}"] = Linear(features, hidden, **stack.kw)
             layers[f"fc{j}_relu"] = ReLU()
             if j == 1 and dropout > 0:
-                layers["dropout"] = Dropout(dropout, rng=rng.spawn(1)[0])
+                layers["dropout"] = Dropout(dropout, rng=stack.rng.spawn(1)[0])
             features = hidden
-        layers["out"] = Linear(features, num_classes, **kw)
-        super().__init__(Sequential(layers), reg=reg, dtype=dtype, input_shape=input_dim)
+        layers["out"] = Linear(features, num_classes, **stack.kw)
+        super().__init__(stack.net(), reg=reg, dtype=dtype, input_shape=input_dim)

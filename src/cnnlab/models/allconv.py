@@ -7,9 +7,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from cnnlab.nn import Conv2d, GlobalAvgPool2d, ReLU, Sequential
-from cnnlab.nn.init import Initializer, as_generator
+from cnnlab.nn import GlobalAvgPool2d
+from cnnlab.nn.init import Initializer
 
+from ._stack import ConvStack
 from .classifier import Classifier
 
 
@@ -32,20 +33,12 @@ class AllConvNet(Classifier):
         dtype: type = np.float32,
         seed: np.random.Generator | int | None = None,
     ) -> None:
-        rng = as_generator(seed)
-        kw = {"weight_init": weight_init, "dtype": dtype, "rng": rng}
-        layers: dict = {}
-        channels = input_dim[0]
+        stack = ConvStack(input_dim[0], weight_init, dtype, seed)
         for i, width in enumerate(widths, start=1):
-            layers[f"conv{i}a"] = Conv2d(channels, width, 3, padding=1, **kw)
-            layers[f"relu{i}a"] = ReLU()
-            layers[f"conv{i}b"] = Conv2d(width, width, 3, stride=2, padding=1, **kw)
-            layers[f"relu{i}b"] = ReLU()
-            channels = width
-        layers["conv_top"] = Conv2d(channels, channels, 3, padding=1, **kw)
-        layers["relu_top"] = ReLU()
-        layers["conv_1x1"] = Conv2d(channels, channels, 1, **kw)
-        layers["relu_1x1"] = ReLU()
-        layers["classes"] = Conv2d(channels, num_classes, 1, **kw)
-        layers["gap"] = GlobalAvgPool2d()
-        super().__init__(Sequential(layers), reg=reg, dtype=dtype, input_shape=input_dim)
+            stack.conv_relu(f"{i}a", width, 3, padding=1)
+            stack.conv_relu(f"{i}b", width, 3, stride=2, padding=1)
+        stack.conv_relu("_top", stack.channels, 3, padding=1)
+        stack.conv_relu("_1x1", stack.channels, 1)
+        stack.conv("classes", num_classes, 1)
+        stack.layers["gap"] = GlobalAvgPool2d()
+        super().__init__(stack.net(), reg=reg, dtype=dtype, input_shape=input_dim)
