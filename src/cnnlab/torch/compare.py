@@ -6,8 +6,13 @@ children of every ``Sequential``, recursively; any other layer (a ``Residual`` b
 included) is one unit. Each unit's twin runs on the twin of the previous unit's output, so
 the table shows where two computations part.
 
+Without labels the backward pass starts from ``sum(outputs * g)`` with a fixed pseudo-random
+``g`` in [0.5, 1.5] (not the plain sum, whose gradient through batch norm is zero in theory).
+
 Differences: ``abs`` is the largest absolute difference, ``rel`` that divided by the largest
-magnitude in the PyTorch array (0 when both are zero), so entries near zero do not blow it up.
+magnitude in the PyTorch array, so entries near zero do not blow it up; for gradients, by the
+largest magnitude of the gradient arriving at the unit's output when that is larger (a gradient
+that is zero in theory, such as that of a bias before batch norm, comes out as rounding noise).
 """
 
 from __future__ import annotations
@@ -63,13 +68,13 @@ def grads_of_sum(out: torch.Tensor, sources: Sequence[torch.Tensor]) -> list[np.
     return [_numpy(g) for g in torch.autograd.grad(out.sum(), list(sources))]
 
 
-def _diff(ours: np.ndarray, theirs: np.ndarray) -> tuple[float, float]:
-    """(max abs difference, that over the largest |theirs|) of two arrays of one shape."""
+def _diff(ours: np.ndarray, theirs: np.ndarray, floor: float = 0.0) -> tuple[float, float]:
+    """(max abs difference, that over the largest |theirs| or ``floor`` when larger)."""
     ours, theirs = np.asarray(ours, dtype=np.float64), np.asarray(theirs, dtype=np.float64)
     if ours.shape != theirs.shape:
         raise ValueError(f"compare_with_torch: shapes differ: {ours.shape} vs {theirs.shape}")
     diff = float(np.max(np.abs(ours - theirs), initial=0.0))
-    scale = float(np.max(np.abs(theirs), initial=0.0))
+    scale = max(float(np.max(np.abs(theirs), initial=0.0)), floor)
     return diff, (diff / scale if scale else (0.0 if diff == 0 else np.inf))
 
 
@@ -119,8 +124,8 @@ def _compare_network(
         rows.append(_row(name or type(layer).__name__, type(layer).__name__, ours, _numpy(theirs)))
 
     if y is None:
-        dout = np.ones_like(ours)
-        theirs.sum().backward()
+        dout = np.random.default_rng(0).uniform(0.5, 1.5, size=ours.shape).astype(ours.dtype)
+        (theirs * torch.from_numpy(dout)).sum().backward()
     else:
         ours_loss, twin_loss = _LOSSES[loss_name]
         value, dout = ours_loss(ours, y)
@@ -135,12 +140,13 @@ def _compare_network(
     for (_, layer), row, tin, unit_links in zip(
         reversed(units), reversed(rows[: len(units)]), reversed(tins), reversed(links), strict=True
     ):
+        floor = float(np.max(np.abs(dout), initial=0.0))
         dout = layer.backward(dout)
-        row["input_grad_rel"] = _diff(dout, _numpy(tin.grad))[1]
+        row["input_grad_rel"] = _diff(dout, _numpy(tin.grad), floor)[1]
         for link in unit_links:
             grad = _numpy(link.param.grad)
             row["grads"][link.name] = _diff(
-                link.module.grads[link.key], grad.T if link.transposed else grad
+                link.module.grads[link.key], grad.T if link.transposed else grad, floor
             )[1]
     return rows
 
@@ -213,8 +219,9 @@ def compare_with_torch(
         y: (N,) integer labels. With labels, the backward pass starts from the data loss (the
             classifier's softmax or SVM loss, softmax for a bare layer; no L2 term) and a
             Classifier runs in training mode, as ``Classifier.loss(X, y)`` does; without, it
-            starts from the sum of the outputs and a Classifier runs in eval mode (a layer
-            keeps its mode). For a graph op, y becomes ``op.true_label.value`` when given.
+            starts from a weighted sum of the outputs (see the module docstring) and a
+            Classifier runs in eval mode (a layer keeps its mode). For a graph op, y becomes
+            ``op.true_label.value`` when given.
         verbose: print the table.
 
     Returns:

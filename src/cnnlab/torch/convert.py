@@ -56,6 +56,13 @@ class Residual(tnn.Module):
         return torch.relu(out) if self.relu else out
 
 
+class Linear(tnn.Linear):
+    """Twin of :class:`cnnlab.nn.Linear`, which flattens (N, d1, ..., dk) inputs first."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x.flatten(1))
+
+
 class SameMaskDropout(tnn.Module):
     """Dropout replaying the scaled mask of a cnnlab ``Dropout`` layer's latest forward pass in
     training mode (the identity in eval mode)."""
@@ -93,7 +100,7 @@ def _conv(layer: nn.Conv2d) -> tnn.Module:
 
 
 def _linear(layer: nn.Linear) -> tnn.Module:
-    return tnn.Linear(layer.in_features, layer.out_features, bias="bias" in layer.params)
+    return Linear(layer.in_features, layer.out_features, bias="bias" in layer.params)
 
 
 def _max_pool(layer: nn.MaxPool2d) -> tnn.Module:
