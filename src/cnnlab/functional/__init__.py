@@ -2,9 +2,9 @@
 ``grads = <op>_backward(dout, cache)``.
 
 One module per family: :mod:`.conv`, :mod:`.pool`, :mod:`.linear`, :mod:`.activation`,
-:mod:`.norm`, :mod:`.dropout`, :mod:`.loss`, and the :mod:`.sandwich` layers built from them.
-Where a ``_naive`` version exists (plain loops), the unsuffixed one is the fast version with the
-same contract.
+:mod:`.norm`, :mod:`.dropout`, :mod:`.loss`, :mod:`.upsample`, and the :mod:`.sandwich` layers
+built from them. Where a ``_naive`` version exists (plain loops), the unsuffixed one is the fast
+version with the same contract.
 """
 
 from .activation import (
@@ -64,6 +64,12 @@ from .sandwich import (
     conv_relu_pool_forward,
 )
 from .sparse_autoencoder import ae_cost
+from .upsample import (
+    upsample_nearest_backward,
+    upsample_nearest_backward_naive,
+    upsample_nearest_forward,
+    upsample_nearest_forward_naive,
+)
 
 __all__ = [
     "ae_cost",
@@ -117,4 +123,8 @@ __all__ = [
     "svm_loss",
     "tanh_backward",
     "tanh_forward",
+    "upsample_nearest_backward",
+    "upsample_nearest_backward_naive",
+    "upsample_nearest_forward",
+    "upsample_nearest_forward_naive",
 ]

@@ -11,6 +11,7 @@ from .module import Module
 from .norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from .pool import AvgPool2d, GlobalAvgPool2d, MaxPool2d
 from .summary import summary
+from .upsample import Upsample
 
 __all__ = [
     "ELU",
@@ -32,6 +33,7 @@ __all__ = [
     "Sequential",
     "Sigmoid",
     "Tanh",
+    "Upsample",
     "init",
     "summary",
 ]
