@@ -3,7 +3,9 @@ op's forward and gradients against PyTorch (written out here, float64) and numer
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -318,3 +320,31 @@ def test_bad_forward_inputs_name_the_op():
     loss.inputs.value = np.zeros((1, 2, 3))
     with pytest.raises(ValueError, match=r"OpSoftmaxCrossEntropyLoss: logits .*\(1, 2, 3\)"):
         loss.forward()
+
+
+# --------------------------------------------------------------------------- the example
+
+
+def _example():
+    path = Path(__file__).resolve().parents[2] / "examples" / "seed004_graph_mnist.py"
+    spec = importlib.util.spec_from_file_location("seed004_graph_mnist", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.realdata
+def test_example_trains_and_checks_every_op(data_root, monkeypatch, capsys):
+    monkeypatch.setenv("CNNLAB_DATA", str(data_root))
+    assert _example().main(["--steps", "2", "--batch-size", "3"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("Iteration ") == 2
+    assert out.count("Values equal: True") == 2 * 9 + 3 and "False" not in out
+
+
+def test_example_without_mnist_says_where_to_put_it(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("CNNLAB_DATA", str(tmp_path))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    assert _example().main([]) == 1
+    assert "MNIST is not bundled" in capsys.readouterr().err
