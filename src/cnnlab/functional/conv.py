@@ -263,19 +263,10 @@ def conv_forward(
     b: np.ndarray | None = None,
     conv_param: ConvParam | None = None,
 ) -> tuple[np.ndarray, _FastCache]:
-    """Fast convolution forward pass (BLAS), same contract as :func:`conv_forward_naive`.
+    """Fast convolution forward pass (BLAS), same arguments and errors as
+    :func:`conv_forward_naive`.
 
-    Args:
-        x: input (N, C, H, W).
-        w: weights (F, C, HH, WW).
-        b: bias (F,), or None for none.
-        conv_param: dict with 'stride', 'pad', 'dilation' (each an int or a pair).
-
-    Returns:
-        ``(out, cache)``: out (N, F, Ho, Wo) C-contiguous, cache for :func:`conv_backward`.
-
-    Raises:
-        ValueError: bad shapes, dtypes or ``conv_param`` (the message names conv2d).
+    Returns ``(out, cache)``: out (N, F, Ho, Wo) C-contiguous, cache for :func:`conv_backward`.
     """
     x, w, b, geom = _prepare(x, w, b, conv_param)
     kind = _strategy(geom, x.shape[1])
@@ -287,15 +278,9 @@ def conv_forward(
 def conv_backward(
     dout: np.ndarray, cache: _FastCache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Fast convolution backward pass, same contract as :func:`conv_backward_naive`.
-
-    Args:
-        dout: upstream gradient (N, F, Ho, Wo).
-        cache: from :func:`conv_forward`.
-
-    Returns:
-        ``(dx, dw, db)`` with the shapes of x (N, C, H, W), w (F, C, HH, WW) and b (F,); db is
-        None when the forward pass had no bias.
+    """Fast convolution backward pass: dout (N, F, Ho, Wo) and the cache of
+    :func:`conv_forward` -> ``(dx, dw, db)`` as :func:`conv_backward_naive` (db None without
+    bias).
     """
     kind, out_shape, dtype, has_bias, inner = check_cache(OP, cache, _FastCache)
     dout = check_dout(OP, dout, out_shape, dtype)

@@ -26,14 +26,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from cnnlab.validation import (
-    check_cache,
-    check_dout,
-    check_float,
-    check_ndim,
-    check_params,
-    check_shape,
-)
+from cnnlab import validation
 
 Axes = int | tuple[int, ...]
 
@@ -104,14 +97,14 @@ def _check_scale_shift(
     op: str, x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, shape: tuple[int, ...]
 ) -> None:
     """Raise unless x is floating-point and gamma and beta have ``shape``."""
-    check_float(op, x, "x")
-    check_shape(op, gamma, shape, f"gamma (for x {x.shape})")
-    check_shape(op, beta, shape, f"beta (for x {x.shape})")
+    validation.check_float(op, x, "x")
+    validation.check_shape(op, gamma, shape, f"gamma (for x {x.shape})")
+    validation.check_shape(op, beta, shape, f"beta (for x {x.shape})")
 
 
 def _eps(op: str, params: Any) -> float:
     """The positive 'eps' of a param dict (default 1e-5), after checking the dict's keys."""
-    eps = check_params(op, params, "bn_param", BN_PARAM_KEYS).get("eps", 1e-5)
+    eps = validation.check_params(op, params, "bn_param", BN_PARAM_KEYS).get("eps", 1e-5)
     if not eps > 0:
         raise ValueError(f"{op}: eps must be positive, got {eps!r}")
     return eps
@@ -131,7 +124,7 @@ def _batchnorm_forward(
 ) -> tuple[np.ndarray, _NormCache]:
     """Batchnorm of x (N, D), with error messages naming ``op``."""
     d = x.shape[1]
-    bn_param = check_params(op, bn_param, "bn_param", BN_PARAM_KEYS)
+    bn_param = validation.check_params(op, bn_param, "bn_param", BN_PARAM_KEYS)
     mode = bn_param.get("mode")
     if mode not in ("train", "test"):
         raise ValueError(f"{op}: bn_param['mode'] must be 'train' or 'test', got {mode!r}")
@@ -141,7 +134,7 @@ def _batchnorm_forward(
     for key in ("running_mean", "running_var"):
         value = bn_param.get(key)
         running[key] = np.zeros(d, dtype=x.dtype) if value is None else value
-        check_shape(op, running[key], (d,), f"bn_param['{key}'] (for x {x.shape})")
+        validation.check_shape(op, running[key], (d,), f"bn_param['{key}'] (for x {x.shape})")
 
     if mode == "train":
         xhat, mean, var, inv_std = _normalize(x, 0, eps)
@@ -172,15 +165,15 @@ def batchnorm_forward(
     Returns ``(out, cache)`` with ``out`` (N, D). The backward passes also work after a
     test-mode forward, where the statistics are constants: ``dx = gamma * dout / sqrt(var + eps)``.
     """
-    check_ndim("batchnorm", x, 2, "x", "(N, D)")
+    validation.check_ndim("batchnorm", x, 2, "x", "(N, D)")
     _check_scale_shift("batchnorm", x, gamma, beta, (x.shape[1],))
     return _batchnorm_forward(x, gamma, beta, bn_param, "batchnorm")
 
 
 def _backward_inputs(op: str, dout: np.ndarray, cache: _NormCache) -> _NormCache:
     """Check a backward pass's dout and cache; return the cache."""
-    cache = check_cache(op, cache, _NormCache)
-    check_dout(op, dout, cache.x.shape)
+    cache = validation.check_cache(op, cache, _NormCache)
+    validation.check_dout(op, dout, cache.x.shape)
     return cache
 
 
@@ -255,7 +248,7 @@ def spatial_batchnorm_forward(
     Returns ``(out (N, C, H, W), cache)``.
     """
     op = "spatial_batchnorm"
-    check_ndim(op, x, 4, "x", "(N, C, H, W)")
+    validation.check_ndim(op, x, 4, "x", "(N, C, H, W)")
     _check_scale_shift(op, x, gamma, beta, (x.shape[1],))
     rows, cache = _batchnorm_forward(_channels_last_rows(x), gamma, beta, bn_param, op)
     return _channels_first(rows, x.shape), _ShapedCache(x.shape, cache)
@@ -270,8 +263,8 @@ def spatial_batchnorm_backward(
     Returns ``(dx (N, C, H, W), dgamma (C,), dbeta (C,))``.
     """
     op = "spatial_batchnorm"
-    shape, row_cache = check_cache(op, cache, _ShapedCache)
-    check_dout(op, dout, shape)
+    shape, row_cache = validation.check_cache(op, cache, _ShapedCache)
+    validation.check_dout(op, dout, shape)
     drows, dgamma, dbeta = _batchnorm_backward_alt(_channels_last_rows(dout), row_cache, op)
     return _channels_first(drows, shape), dgamma, dbeta
 
@@ -291,7 +284,7 @@ def layernorm_forward(
     Returns ``(out (N, D), cache)``.
     """
     op = "layernorm"
-    check_ndim(op, x, 2, "x", "(N, D)")
+    validation.check_ndim(op, x, 2, "x", "(N, D)")
     _check_scale_shift(op, x, gamma, beta, (x.shape[1],))
     xhat, mean, _, inv_std = _normalize(x, 1, _eps(op, ln_param))
     return gamma * xhat + beta, _NormCache(x, xhat, mean, inv_std, gamma, True)
@@ -317,7 +310,7 @@ def spatial_groupnorm_forward(
     Returns ``(out (N, C, H, W), cache)``.
     """
     op = "spatial_groupnorm"
-    check_ndim(op, x, 4, "x", "(N, C, H, W)")
+    validation.check_ndim(op, x, 4, "x", "(N, C, H, W)")
     n, c = x.shape[:2]
     if not isinstance(G, (int, np.integer)) or G < 1:
         raise ValueError(f"{op}: G must be a positive int, got {G!r}")
@@ -338,8 +331,8 @@ def spatial_groupnorm_backward(
     Inputs: dout (N, C, H, W); cache from :func:`spatial_groupnorm_forward`.
     Returns ``(dx (N, C, H, W), dgamma (1, C, 1, 1), dbeta (1, C, 1, 1))``.
     """
-    shape, group_cache = check_cache("spatial_groupnorm", cache, _ShapedCache)
-    check_dout("spatial_groupnorm", dout, shape)
+    shape, group_cache = validation.check_cache("spatial_groupnorm", cache, _ShapedCache)
+    validation.check_dout("spatial_groupnorm", dout, shape)
     xhat = group_cache.xhat.reshape(shape)
     dxhat, dgamma, dbeta = _scale_shift_backward(dout, xhat, group_cache.gamma, (0, 2, 3))
     dx = _normalize_backward(

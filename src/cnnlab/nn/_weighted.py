@@ -12,14 +12,15 @@ class WeightBias(Module):
     """A layer computing ``op(x, weight, bias, *op_args)`` with a functional op pair.
 
     Subclasses set ``_ops`` (the functional forward and backward, which take ``b=None`` and
-    then return ``db=None``), call :meth:`_init_params` and may override :meth:`op_args`.
+    then return ``db=None``), call ``super().__init__`` with the weight's shape and may
+    override :meth:`op_args`.
     Without a bias the op gets ``b=None``: no zero bias is allocated, no gradient computed.
     """
 
     decay = ("weight",)
     _ops: tuple = ()
 
-    def _init_params(
+    def __init__(
         self,
         shape: tuple[int, ...],
         bias_size: int | None,
@@ -28,6 +29,7 @@ class WeightBias(Module):
         rng: np.random.Generator | int | None,
     ) -> None:
         """Draw ``weight`` (shape) with ``weight_init``; zero ``bias`` (bias_size,) unless None."""
+        super().__init__()
         self.params["weight"] = get_initializer(weight_init)(shape, as_generator(rng), dtype)
         if bias_size is not None:
             self.params["bias"] = np.zeros(bias_size, dtype=dtype)

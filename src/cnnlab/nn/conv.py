@@ -42,21 +42,20 @@ class Conv2d(WeightBias):
         dtype: type = np.float32,
         rng: np.random.Generator | int | None = None,
     ) -> None:
-        super().__init__()
         kernel = positive_pair("Conv2d", kernel_size, "kernel_size")
-        self.stride = positive_pair("Conv2d", stride, "stride")
-        self.dilation = positive_pair("Conv2d", dilation, "dilation")
+        stride = positive_pair("Conv2d", stride, "stride")
+        dilation = positive_pair("Conv2d", dilation, "dilation")
         if padding == "same":
-            if self.stride != (1, 1):
+            if stride != (1, 1):
                 raise ValueError(f"Conv2d: padding='same' needs stride 1, got {stride}")
-            padding = _same_padding(kernel, self.dilation)
+            padding = _same_padding(kernel, dilation)
         elif padding == "valid":
             padding = 0
-        self.padding = nonnegative_pair("Conv2d", padding, "padding")
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.kernel_size = kernel
-        shape = (self.out_channels, self.in_channels, *kernel)
-        self._init_params(shape, self.out_channels if bias else None, weight_init, dtype, rng)
+        padding = nonnegative_pair("Conv2d", padding, "padding")
+        shape = (int(out_channels), int(in_channels), *kernel)
+        super().__init__(shape, shape[0] if bias else None, weight_init, dtype, rng)
+        self.out_channels, self.in_channels, self.kernel_size = shape[0], shape[1], kernel
+        self.stride, self.dilation, self.padding = stride, dilation, padding
 
     @property
     def conv_param(self) -> dict[str, tuple[int, int]]:

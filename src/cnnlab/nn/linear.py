@@ -29,10 +29,9 @@ class Linear(WeightBias):
         dtype: type = np.float32,
         rng: np.random.Generator | int | None = None,
     ) -> None:
-        super().__init__()
-        self.in_features, self.out_features = int(in_features), int(out_features)
-        shape = (self.in_features, self.out_features)
-        self._init_params(shape, self.out_features if bias else None, weight_init, dtype, rng)
+        shape = (int(in_features), int(out_features))
+        super().__init__(shape, shape[1] if bias else None, weight_init, dtype, rng)
+        self.in_features, self.out_features = shape
 
     def extra_repr(self) -> str:
         return f"{self.in_features}, {self.out_features}, bias={'bias' in self.params}"
