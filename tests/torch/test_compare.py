@@ -58,6 +58,7 @@ LAYERS = [
     ("sigmoid", lambda: nn.Sigmoid(), (3, 7)),
     ("tanh", lambda: nn.Tanh(), (3, 7)),
     ("flatten", lambda: nn.Flatten(), (2, 3, 2, 2)),
+    ("upsample", lambda: nn.Upsample(3), (2, 2, 3, 2)),
     ("dropout-eval", lambda: nn.Dropout(0.4, rng=0).eval(), (4, 5)),
     ("dropout-train", lambda: nn.Dropout(0.4, rng=0), (4, 5)),
     ("batchnorm1d-train", lambda: _bn(nn.BatchNorm1d(5, momentum=0.8, dtype=F64)), (6, 5)),

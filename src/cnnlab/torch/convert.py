@@ -142,6 +142,7 @@ _LEAVES: dict[type[nn.Module], Callable[..., tnn.Module]] = {
     nn.BatchNorm2d: _batch_norm(tnn.BatchNorm2d),
     nn.LayerNorm: lambda layer: tnn.LayerNorm(layer.normalized_shape, eps=layer.eps),
     nn.GroupNorm: lambda layer: tnn.GroupNorm(layer.num_groups, layer.num_channels, layer.eps),
+    nn.Upsample: lambda layer: tnn.Upsample(scale_factor=layer.scale_factor, mode=layer.mode),
 }
 
 
