@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import cnnlab
 from cnnlab import experiment, models, runs
 from cnnlab.data.image_file import read_image
 from cnnlab.data.sample import load_sample
@@ -135,14 +136,15 @@ def test_train_result_matches_results_json(trained):
     assert TrainConfig(**config) == TINY.resolved()  # config.json rebuilds the configuration
 
 
-def test_load_trained_rebuilds_the_model(trained):
+def test_load_rebuilds_the_trained_model(trained):
     _, out = trained
-    model, meta, prep = experiment.load_trained(out)
-    assert meta["model"] == "three_layer" and meta["input_shape"] == [3, 32, 32]
+    model = cnnlab.load(out)
+    assert isinstance(model, models.ThreeLayerConvNet) and model.input_shape == (3, 32, 32)
     with np.load(out / "model.npz", allow_pickle=False) as z:
         for key, value in model.state_dict().items():
             np.testing.assert_array_equal(value, z[f"state/{key}"])
-    assert prep["mean"].shape == (3, 32, 32)  # three_layer's default: the mean image
+    assert model.preprocess.mean.shape == (3, 32, 32)  # three_layer's default: the mean image
+    assert list(model.class_names) == runs.read_json(out / "results.json")["class_names"]
 
 
 def test_evaluate_matches_training(trained):
@@ -197,7 +199,7 @@ def test_predict_single_channel_model(tmp_path, rng):
     np.testing.assert_allclose(got, expected, rtol=1e-6)
 
 
-def test_load_trained_rejects_a_mismatched_state(trained, tmp_path):
+def test_load_rejects_a_mismatched_state(trained, tmp_path):
     _, out = trained
     meta, state, prep = runs.load_model_file(out / "model.npz")
     runs.save_model(
@@ -210,7 +212,7 @@ def test_load_trained_rejects_a_mismatched_state(trained, tmp_path):
         meta["class_names"],
     )
     with pytest.raises(ValueError, match="load_state_dict"):
-        experiment.load_trained(tmp_path)
+        cnnlab.load(tmp_path)
 
 
 def test_resume_with_dropout_is_bit_exact(tmp_path):

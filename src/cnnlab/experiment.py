@@ -11,7 +11,6 @@ The run folder's files are described in :mod:`cnnlab.runs`.
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import json
 import math
 import os
@@ -31,6 +30,7 @@ from cnnlab.data.mnist import load_mnist, split_mnist
 from cnnlab.data.preprocess import PREPROCESS, apply_preprocess, fit_preprocess
 from cnnlab.data.transforms import compose, random_crop, random_flip
 from cnnlab.metrics import accuracy, confusion_matrix, per_class_accuracy
+from cnnlab.saving import load, save_spec
 from cnnlab.training import schedules
 from cnnlab.training.memory import check_training_memory
 from cnnlab.training.solver import Solver
@@ -252,13 +252,12 @@ def build_model(
 ) -> Any:
     """Construct model ``name`` for inputs of ``input_shape`` (C, H, W), float32.
 
-    Models taking a flat ``input_dim`` (the fully connected net) get ``C * H * W``.
+    Models taking a flat ``input_dim`` (the fully connected net) get ``C * H * W`` and still
+    take images (:func:`cnnlab.models.build_for`).
     """
-    default = inspect.signature(models.MODELS[name]).parameters["input_dim"].default
-    input_dim = int(np.prod(input_shape)) if isinstance(default, int) else tuple(input_shape)
     try:
-        return models.build(
-            name, input_dim=input_dim, num_classes=num_classes, reg=reg, seed=seed, **model_kwargs
+        return models.build_for(
+            name, input_shape, num_classes=num_classes, reg=reg, seed=seed, **model_kwargs
         )
     except MemoryError as err:
         raise MemoryError(
@@ -346,19 +345,12 @@ def _train(
     if resume:  # the checkpoint is the record: files a kill left behind it catch up
         _write_history(run_dir, solver)
     runs.write_text(run_dir / "summary.txt", summary + "\n")
+    save_spec(model, run_dir / runs.SPEC_FILE, prep, data.class_names)  # describes checkpoints
     start = time.perf_counter()
     solver.train()
     seconds = time.perf_counter() - start
     _write_history(run_dir, solver)
-    runs.save_model(
-        run_dir / runs.MODEL_FILE,
-        model.state_dict(),
-        cfg.model,
-        cfg.model_kwargs,
-        data.X_train.shape[1:],
-        prep,
-        data.class_names,
-    )
+    model.save(run_dir / runs.MODEL_FILE, preprocess=prep, class_names=data.class_names)
     if solver.interrupted:
         return TrainResult(run_dir, solver.best_val_acc, None, seconds, solver.interrupted)
 
@@ -379,20 +371,12 @@ def _train(
     return TrainResult(run_dir, solver.best_val_acc, test["accuracy"], seconds, None)
 
 
-def predict_proba(model: Any, X: np.ndarray, batch_size: int = 200) -> np.ndarray:
-    """Softmax probabilities (N, K) of a model's scores, computed in batches (test mode)."""
-    out = []
-    for i in range(0, X.shape[0], batch_size):
-        scores = np.asarray(model.loss(X[i : i + batch_size]), dtype=np.float64)
-        scores -= scores.max(axis=1, keepdims=True)
-        p = np.exp(scores)
-        out.append(p / p.sum(axis=1, keepdims=True))
-    return np.concatenate(out) if out else np.zeros((0, 0))
-
-
 def evaluate_arrays(model: Any, X: np.ndarray, y: np.ndarray, num_classes: int) -> dict[str, Any]:
-    """Accuracy, per-class accuracy, confusion matrix and probabilities on (X, y)."""
-    probs = predict_proba(model, X)
+    """Accuracy, per-class accuracy, confusion matrix and probabilities on (X, y).
+
+    X goes to ``model.predict_proba`` as it is (a loaded model normalises raw pixels itself).
+    """
+    probs = model.predict_proba(X)
     pred = probs.argmax(axis=1)
     cm = confusion_matrix(y, pred, num_classes)
     return {
@@ -403,28 +387,20 @@ def evaluate_arrays(model: Any, X: np.ndarray, y: np.ndarray, num_classes: int) 
     }
 
 
-def load_trained(run_or_file: str | os.PathLike[str]) -> tuple[Any, dict[str, Any], dict]:
-    """Rebuild a trained model from a run folder or model file: ``(model, meta, preprocess)``."""
-    meta, state, prep = runs.load_model_file(runs.model_path(run_or_file))
-    model = build_model(
-        meta["model"], meta["model_kwargs"], tuple(meta["input_shape"]), len(meta["class_names"])
-    )
-    model.load_state_dict(state)
-    return model, meta, prep
-
-
 def evaluate(run_or_file: str | os.PathLike[str], data: str | None = None) -> dict[str, Any]:
-    """Evaluate a trained model on the test split of the data it was trained on (or ``data``)."""
-    model, meta, prep = load_trained(run_or_file)
+    """Evaluate a trained model on the test split of the data it was trained on (or ``data``).
+
+    ``run_or_file``: a run folder, its model.npz or its checkpoint.npz (:func:`cnnlab.load`).
+    """
+    model = load(run_or_file)
     run_dir = runs.model_path(run_or_file).parent
     cfg_path = run_dir / "config.json"
     cfg = _read_config(cfg_path) if cfg_path.is_file() else TrainConfig()
     if data is not None:
         cfg = dataclasses.replace(cfg, data=data)
     ds = load_data(cfg.resolved())
-    X = apply_preprocess(ds.X_test, prep, np.float32)
-    result = evaluate_arrays(model, X, ds.y_test, len(meta["class_names"]))
-    result["class_names"] = meta["class_names"]
+    result = evaluate_arrays(model, ds.X_test, ds.y_test, len(model.class_names))
+    result["class_names"] = list(model.class_names)
     result["source"] = ds.source
     return result
 
@@ -432,12 +408,15 @@ def evaluate(run_or_file: str | os.PathLike[str], data: str | None = None) -> di
 def predict_images(
     run_or_file: str | os.PathLike[str], images: list[str | os.PathLike[str]], top: int = 3
 ) -> list[list[tuple[str, float]]]:
-    """Top-``top`` (class, probability) for each image file, resized to the model's input."""
-    model, meta, prep = load_trained(run_or_file)
-    c, h, w = meta["input_shape"]
+    """Top-``top`` (class, probability) for each image file, resized to the model's input.
+
+    ``run_or_file``: a run folder, its model.npz or its checkpoint.npz (:func:`cnnlab.load`).
+    """
+    model = load(run_or_file)
+    c, h, w = model.input_shape
     X = np.stack([read_image(p, (h, w), channels=c) for p in images])
-    probs = predict_proba(model, apply_preprocess(X, prep, np.float32))
-    names = meta["class_names"]
+    probs = model.predict_proba(X)
+    names = model.class_names
     return [[(names[k], float(row[k])) for k in np.argsort(-row)[:top]] for row in probs]
 
 

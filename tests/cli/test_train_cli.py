@@ -480,13 +480,18 @@ def test_evaluate_json(run_dir, capsys):
 
 
 @pytest.mark.parametrize("command", [["evaluate"], ["predict"]])
-def test_a_solver_checkpoint_is_a_clear_error(run_dir, tmp_path, capsys, command):
+def test_a_solver_checkpoint_is_the_model_at_that_point(run_dir, tmp_path, capsys, command):
     image = tmp_path / "x.png"
     Image.fromarray(np.zeros((32, 32, 3), dtype=np.uint8)).save(image)
     images = [str(image)] if command == ["predict"] else []
-    assert main([*command, str(run_dir / "checkpoint.npz"), *images]) == 1
+    assert main([*command, str(run_dir / "checkpoint.npz"), *images]) == 0
+    lone = tmp_path / "elsewhere" / "checkpoint.npz"  # without the run's model_spec.npz
+    lone.parent.mkdir()
+    lone.write_bytes((run_dir / "checkpoint.npz").read_bytes())
+    capsys.readouterr()
+    assert main([*command, str(lone), *images]) == 1
     err = capsys.readouterr().err
-    assert "not a cnnlab model file" in err and "cnnlab.solver/1" in err
+    assert "is a Solver checkpoint" in err and "model_spec.npz" in err
 
 
 def test_evaluate_missing_run(tmp_path, capsys):
