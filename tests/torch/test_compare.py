@@ -232,3 +232,12 @@ def test_missing_torch_says_how_to_install(monkeypatch):
         from cnnlab.compat.seed004 import cmp_ops
 
         cmp_ops(OpRelu(inputs), None, None)
+
+
+def test_svm_classifier_loss_row(rng):
+    from cnnlab.models.classifier import Classifier
+
+    net = nn.Sequential(nn.Linear(5, 4, dtype=F64, rng=0), nn.ReLU(), nn.Linear(4, 3, dtype=F64))
+    model = Classifier(net, loss="svm", dtype=F64)
+    rows = compare_with_torch(model, rng.normal(size=(6, 5)), rng.integers(0, 3, 6), verbose=False)
+    assert rows[-1]["type"] == "svm" and _worst(rows) < TOL
