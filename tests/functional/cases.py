@@ -342,7 +342,7 @@ def _random_conv_case(draw: st.DrawFn) -> Case:
     return Case(((n, c, h, w), (f, c, *kernel), (f,)), (param,))
 
 
-def _pool_param(kernel, stride=None, pad=0, ceil_mode=False, **extra) -> dict[str, Any]:
+def pool_param(kernel, stride=None, pad=0, ceil_mode=False, **extra) -> dict[str, Any]:
     kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
     p = {"pool_height": kh, "pool_width": kw, "pad": pad, "ceil_mode": ceil_mode, **extra}
     if stride is not None:
@@ -366,13 +366,13 @@ POOL_SHAPES = [
 
 def _max_pool_cases() -> Iterator[Case]:
     for x, kernel, stride, pad, ceil_mode in POOL_SHAPES:
-        yield Case((x,), (_pool_param(kernel, stride, pad, ceil_mode),))
+        yield Case((x,), (pool_param(kernel, stride, pad, ceil_mode),))
 
 
 def _avg_pool_cases() -> Iterator[Case]:
     for x, kernel, stride, pad, ceil_mode in POOL_SHAPES:
         for include in (True, False):
-            param = _pool_param(kernel, stride, pad, ceil_mode, count_include_pad=include)
+            param = pool_param(kernel, stride, pad, ceil_mode, count_include_pad=include)
             yield Case((x,), (param,))
 
 
@@ -384,7 +384,7 @@ def _random_pool_case(draw: st.DrawFn, avg: bool) -> Case:
     pad = tuple(draw(st.integers(0, k // 2)) for k in kernel)
     h, w = (draw(st.integers(max(1, k - 2 * p), 8)) for k, p in zip(kernel, pad, strict=True))
     extra = {"count_include_pad": draw(st.booleans())} if avg else {}
-    param = _pool_param(kernel, stride, pad, draw(st.booleans()), **extra)
+    param = pool_param(kernel, stride, pad, draw(st.booleans()), **extra)
     values = draw(st.sampled_from(["normal", "ties"]))
     return Case(((n, c, h, w),), (param,), values)
 
@@ -460,15 +460,15 @@ CONV_BAD = (
 
 
 def _pool_bad(op: str) -> tuple[BadInput, ...]:
-    p2 = _pool_param(2)
+    p2 = pool_param(2)
     return (
         BadInput((_z(4, 4, 4), p2), msg(op, "4-D", "(4, 4, 4)")),
         BadInput((_z(1, 1, 4, 4), {"pool_height": 2}), msg(op, "pool_width")),
-        BadInput((_z(1, 1, 4, 4), _pool_param(0)), msg(op, "pool_height", "0")),
-        BadInput((_z(1, 1, 4, 4), _pool_param(2, 0)), msg(op, "stride", "0")),
-        BadInput((_z(1, 1, 4, 4), _pool_param(2, pad=-1)), msg(op, "pad", "-1")),
-        BadInput((_z(1, 1, 4, 4), _pool_param(2, pad=2)), msg(op, "pad", "2x2", "(1, 1, 4, 4)")),
-        BadInput((_z(1, 1, 2, 3), _pool_param(4)), msg(op, "4x4", "2x3", "(1, 1, 2, 3)")),
+        BadInput((_z(1, 1, 4, 4), pool_param(0)), msg(op, "pool_height", "0")),
+        BadInput((_z(1, 1, 4, 4), pool_param(2, 0)), msg(op, "stride", "0")),
+        BadInput((_z(1, 1, 4, 4), pool_param(2, pad=-1)), msg(op, "pad", "-1")),
+        BadInput((_z(1, 1, 4, 4), pool_param(2, pad=2)), msg(op, "pad", "2x2", "(1, 1, 4, 4)")),
+        BadInput((_z(1, 1, 2, 3), pool_param(4)), msg(op, "4x4", "2x3", "(1, 1, 2, 3)")),
         BadInput((_z(1, 1, 4, 4, dtype=np.int32), p2), msg(op, "floating", "int32")),
     )
 
