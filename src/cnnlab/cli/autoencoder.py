@@ -34,6 +34,7 @@ import numpy as np
 from cnnlab._io import atomic_open
 from cnnlab.autoencoder import DEFAULT_ITERS, DEFAULT_LR, OPTIMIZERS
 from cnnlab.autoencoder import SparseAutoencoder as Model
+from cnnlab.cli._common import add_command, add_quiet_option, add_seed_option
 from cnnlab.data.patches import (
     cifar10_images,
     load_h5_patches,
@@ -60,13 +61,7 @@ CIFAR10_IMAGES = 10000
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``autoencoder`` sub-command."""
-    p = subparsers.add_parser(
-        "autoencoder",
-        help="train a sparse autoencoder on natural image patches",
-        description="Train a sparse autoencoder (one sigmoid hidden layer, weight decay, KL "
-        "sparsity) on random grey patches of natural photos, and draw its hidden "
-        "weights. Patches come from scikit-image's photos unless --source or --h5.",
-    )
+    p = add_command(subparsers, "autoencoder", run)
     p.add_argument(
         "--patches",
         type=int,
@@ -124,15 +119,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="whiten the images before cutting patches (Olshausen's 1/f filter, as "
         "for UFLDL's IMAGES.mat); not with --h5",
     )
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    add_seed_option(p)
     p.add_argument("--out", default="autoencoder_out", help="output folder")
     p.add_argument(
         "--sweep",
         action="store_true",
         help="part D: Lhid in {10, 60, 100} x lambda in {0, 1e-4, 1e-3}",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress bar or messages")
-    p.set_defaults(func=run)
+    add_quiet_option(p, "no progress bar or messages")
 
 
 def _load_data(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, str]:
@@ -183,7 +177,12 @@ def _summary(model: Model, test: np.ndarray) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Train, draw and save; returns 0."""
+    """Train a sparse autoencoder on natural image patches.
+
+    Trains a sparse autoencoder (one sigmoid hidden layer, weight decay, KL sparsity) on random
+    grey patches of natural photos, draws its hidden weights and saves it. Patches come from
+    scikit-image's photos unless --source or --h5.
+    """
     if args.patches is not None and args.patches < 1:
         raise ValueError(f"autoencoder: --patches must be positive, got {args.patches}")
     if args.whiten and args.h5:

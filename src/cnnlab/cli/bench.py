@@ -9,21 +9,20 @@ from __future__ import annotations
 import argparse
 
 from cnnlab import benchmark
+from cnnlab.cli._common import add_command
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``bench`` sub-command."""
-    parser = sub.add_parser(
-        "bench",
-        help="time the conv and max-pool ops: naive vs fast vs PyTorch CPU",
-        description="Time the convolution and max-pool ops side by side in one process "
-        "(repetitions interleaved round-robin after a warm-up; medians), naive vs fast vs "
-        "PyTorch CPU when PyTorch is installed, and print the ratio table.",
-    )
+    parser = add_command(sub, "bench", run)
     benchmark.add_arguments(parser)
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the benchmark with the parsed options."""
+    """Time the conv and max-pool ops: naive vs fast vs PyTorch CPU.
+
+    Times the convolution and max-pool ops side by side in one process (repetitions interleaved
+    round-robin after a warm-up; medians), naive vs fast vs PyTorch CPU when PyTorch is
+    installed, and prints the ratio table (:mod:`cnnlab.benchmark`).
+    """
     return benchmark.run_args(args)

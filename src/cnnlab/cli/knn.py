@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cnnlab.cli._common import add_command, add_seed_option
 from cnnlab.knn import METRICS, KNearestNeighbor, cross_validate_k
 
 DEFAULT_CV_KS = (1, 3, 5, 8, 10, 12, 15, 20, 50, 100)
@@ -26,13 +27,7 @@ PLOT_NAME = "knn_accuracy_vs_k.png"
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``knn-regions`` and ``knn`` sub-commands."""
-    regions = subparsers.add_parser(
-        "knn-regions",
-        help="draw k-NN decision regions of labelled 2-D points",
-        description="Draw the decision regions of a k-nearest-neighbour classifier (L2) on 2-D "
-        "points; for k=1 also the Voronoi cells. Without --points: the seven points of the k-NN "
-        "exercise, (1,3)+ (-4,-2)+ (-3,-1.5)- (3,3)- (0,-2)+ (-2,0)+ (-2,4)-.",
-    )
+    regions = add_command(subparsers, "knn-regions", run_regions)
     regions.add_argument("--k", type=int, default=1, help="number of neighbours (default 1)")
     regions.add_argument(
         "--points",
@@ -42,14 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     regions.add_argument("--resolution", type=int, default=400, help="grid nodes per axis")
     regions.add_argument("--out", type=Path, required=True, help="PNG file to write")
-    regions.set_defaults(func=run_regions)
 
-    knn = subparsers.add_parser(
-        "knn",
-        help="k-NN on raw CIFAR-10 pixels (accuracy per k, cross-validation)",
-        description="k-nearest-neighbour classification of raw CIFAR-10 pixels on random "
-        "subsets of the training and test sets.",
-    )
+    knn = add_command(subparsers, "knn", run)
     knn.add_argument(
         "--data",
         default="cifar10",
@@ -67,11 +56,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     knn.add_argument("--metric", choices=METRICS, default="l2", help="distance (default l2)")
     knn.add_argument("--cv", action="store_true", help="cross-validate k on the training subset")
     knn.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
-    knn.add_argument("--seed", type=int, default=0, help="seed of the subsets and folds")
+    add_seed_option(knn, "seed of the subsets and folds")
     knn.add_argument(
         "--out", type=Path, help=f"folder for {RESULTS_NAME} (and {PLOT_NAME} with --cv)"
     )
-    knn.set_defaults(func=run)
 
 
 def read_points(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -105,7 +93,13 @@ def read_points(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def run_regions(args: argparse.Namespace) -> int:
-    """Write the decision-region figure; return 0."""
+    """Draw k-NN decision regions of labelled 2-D points.
+
+    The decision regions of a k-nearest-neighbour classifier (L2) on 2-D points; for k=1
+    also the Voronoi cells. Without --points: the seven points of the k-NN exercise, (1,3)+
+    (-4,-2)+ (-3,-1.5)- (3,3)- (0,-2)+ (-2,0)+ (-2,4)-.
+    Writes the figure as a PNG file.
+    """
     from cnnlab.viz.regions import SEED_LABELS, SEED_POINTS, plot_decision_regions
 
     if args.points is None:
@@ -164,7 +158,11 @@ def _cross_validate(
 
 
 def run(args: argparse.Namespace) -> int:
-    """Load, subsample, classify (and cross-validate); print and optionally write results."""
+    """k-NN on raw CIFAR-10 pixels (accuracy per k, cross-validation).
+
+    k-nearest-neighbour classification of raw CIFAR-10 pixels on random subsets of the training
+    and test sets; prints the accuracies and, with --out, writes them as JSON.
+    """
     from cnnlab.data.cifar10 import load_cifar10_raw
 
     if args.folds < 2:

@@ -10,35 +10,26 @@ import io
 import numpy as np
 
 from cnnlab import experiment, models
+from cnnlab.cli._common import add_command, add_model_option, add_seed_option
 from cnnlab.gradcheck import grad_check_sparse
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the summary and gradcheck sub-commands."""
-    s = sub.add_parser(
-        "summary",
-        help="the model's layers, output shapes and parameter counts",
-        description="Print the layer table of the model as 'cnnlab train "
-        "--model NAME' builds it (the model's training defaults).",
-    )
-    s.add_argument("--model", default="three_layer", choices=models.available())
-    s.set_defaults(func=run_summary)
-
-    g = sub.add_parser(
-        "gradcheck",
-        help="check a model's gradients numerically",
-        description="Compare the model's analytic gradients with central "
-        "differences (float64, a batch of 2 random inputs, reg 0.1, dropout off) "
-        "at a few random entries of every parameter.",
-    )
-    g.add_argument("--model", default="three_layer", choices=models.available())
-    g.add_argument("--checks", type=int, default=5, help="entries checked per parameter")
-    g.add_argument("--seed", type=int, default=0)
-    g.set_defaults(func=run_gradcheck)
+    summary = add_command(sub, "summary", run_summary)
+    add_model_option(summary)
+    gradcheck = add_command(sub, "gradcheck", run_gradcheck)
+    add_model_option(gradcheck)
+    gradcheck.add_argument("--checks", type=int, default=5, help="entries checked per parameter")
+    add_seed_option(gradcheck)
 
 
 def run_summary(args: argparse.Namespace) -> int:
-    """Print the Keras-style table of the model with its training defaults."""
+    """Print the model's layers, output shapes and parameter counts.
+
+    The Keras-style layer table of the model as 'cnnlab train --model NAME' builds it (the
+    model's training defaults).
+    """
     kwargs = experiment.TrainConfig(model=args.model).resolved().model_kwargs
     print(models.build(args.model, **kwargs).summary())
     return 0
@@ -75,7 +66,12 @@ def check_model_gradients(name: str, checks: int = 5, seed: int = 0) -> dict[str
 
 
 def run_gradcheck(args: argparse.Namespace) -> int:
-    """Print each parameter's error; exit 1 when any exceeds 1e-5."""
+    """Check a model's gradients numerically.
+
+    Compares the model's analytic gradients with central differences (float64, a batch of 2
+    random inputs, reg 0.1, dropout off) at a few random entries of every parameter,
+    prints each parameter's largest relative error and exits with 1 when one exceeds 1e-5.
+    """
     errors = check_model_gradients(args.model, args.checks, args.seed)
     width = max(map(len, errors))
     for name, err in errors.items():

@@ -4,38 +4,35 @@ from __future__ import annotations
 
 import argparse
 
+from cnnlab.cli._common import RUN_FOLDER, add_command
 from cnnlab.report import write_figures, write_report
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``report`` and ``figures`` sub-commands."""
-    report = subparsers.add_parser(
-        "report",
-        help="write RUN/report.html, one self-contained page about a training run",
-        description="Write RUN/report.html: the run's configuration, final metrics, curves, "
-        "confusion matrix, per-class accuracy, first-layer filters and sample "
-        "predictions in one HTML file that opens offline.",
-    )
-    report.add_argument("run", metavar="RUN", help="a run folder written by `cnnlab train`")
-    report.set_defaults(func=run_report)
-    figures = subparsers.add_parser(
-        "figures",
-        help="write every figure of a training run as PNG files in RUN/figures/",
-        description="Write the run's figures (curves, confusion matrix, per-class accuracy, "
-        "filters, predictions) as PNG files in RUN/figures/.",
-    )
-    figures.add_argument("run", metavar="RUN", help="a run folder written by `cnnlab train`")
-    figures.set_defaults(func=run_figures)
+    report = add_command(subparsers, "report", run_report)
+    figures = add_command(subparsers, "figures", run_figures)
+    for parser in (report, figures):
+        parser.add_argument("run", metavar="RUN", help=RUN_FOLDER)
 
 
 def run_report(args: argparse.Namespace) -> int:
-    """Write the report and print its path."""
+    """Write RUN/report.html, one self-contained page about a training run.
+
+    The page holds the run's configuration, final metrics, curves, confusion matrix,
+    per-class accuracy, first-layer filters and sample predictions in one HTML file that opens
+    offline. Prints its path.
+    """
     print(write_report(args.run))
     return 0
 
 
 def run_figures(args: argparse.Namespace) -> int:
-    """Write the figures and print their paths, one a line."""
+    """Write every figure of a training run as PNG files in RUN/figures/.
+
+    The curves, confusion matrix, per-class accuracy, filters and predictions, each one a PNG
+    file; prints their paths, one a line.
+    """
     for path in write_figures(args.run):
         print(path)
     return 0

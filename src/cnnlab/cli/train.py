@@ -10,19 +10,16 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnlab import experiment, models, runs
+from cnnlab import experiment, runs
+from cnnlab.cli._common import add_command, add_model_option, add_quiet_option, add_seed_option
+
+MODEL_HELP = "run folder, its model.npz, or its checkpoint.npz (the model at that point)"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the train, evaluate and predict sub-commands."""
-    p = sub.add_parser(
-        "train",
-        help="train a network and write a run folder",
-        description="Train a network on CIFAR-10 (or MNIST, or an image folder) and write "
-        "config.json, metrics.csv, checkpoint.npz, model.npz, results.json and report.html "
-        "into the run folder. Options left out take the model's defaults (the seeds' settings).",
-    )
-    p.add_argument("--model", default="three_layer", choices=models.available())
+    p = add_command(sub, "train", run_train)
+    add_model_option(p)
     p.add_argument(
         "--data",
         default=None,
@@ -67,35 +64,23 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="model constructor argument, e.g. --set hidden_dim=500 "
         "--set 'widths=[32,64,128]' (repeatable)",
     )
-    p.add_argument("--seed", type=int, default=0)
+    add_seed_option(p)
     p.add_argument("--out", default=None, help="run folder (default runs/<model>-<time>)")
     p.add_argument(
         "--resume", action="store_true", help="continue the run in --out from its checkpoint"
     )
-    p.add_argument("--quiet", action="store_true", help="no progress output")
+    add_quiet_option(p)
     p.add_argument("--no-report", action="store_true", help="skip report.html")
-    p.set_defaults(func=run_train)
 
-    e = sub.add_parser(
-        "evaluate",
-        help="accuracy, per-class accuracy and confusion matrix",
-        description="Evaluate a trained model on its data set's test split.",
-    )
-    e.add_argument("run", metavar="RUN_OR_MODEL", help="run folder or its model.npz")
+    e = add_command(sub, "evaluate", run_evaluate)
+    e.add_argument("run", metavar="RUN_OR_MODEL", help=MODEL_HELP)
     e.add_argument("--data", default=None, help="evaluate on this data instead")
     e.add_argument("--json", action="store_true", help="print the results as JSON")
-    e.set_defaults(func=run_evaluate)
 
-    r = sub.add_parser(
-        "predict",
-        help="top-3 classes for image files",
-        description="Classify image files (any format Pillow reads; resized to "
-        "the network's input).",
-    )
-    r.add_argument("model", metavar="RUN_OR_MODEL", help="run folder or its model.npz")
+    r = add_command(sub, "predict", run_predict)
+    r.add_argument("model", metavar="RUN_OR_MODEL", help=MODEL_HELP)
     r.add_argument("images", nargs="+", metavar="IMAGE")
     r.add_argument("--top", type=int, default=3)
-    r.set_defaults(func=run_predict)
 
 
 def _parse_kwargs(items: list[str]) -> dict:
@@ -126,7 +111,13 @@ def _resume_command(out: str) -> str:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    """Train, then write the report; print where everything went."""
+    """Train a network and write a run folder.
+
+    Trains a network on CIFAR-10 (or MNIST, or an image folder) and writes config.json,
+    metrics.csv, checkpoint.npz, model.npz, results.json and report.html into the run folder.
+    Options left out take the model's defaults (the seeds' settings).
+    Prints where everything went.
+    """
     if args.resume and args.out is None:
         raise ValueError("--resume needs --out, the run folder to continue")
     out = args.out or f"runs/{args.model}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -167,7 +158,10 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    """Print accuracy, per-class accuracy and the confusion matrix."""
+    """Print the accuracy, per-class accuracy and confusion matrix of a trained model.
+
+    The model is evaluated on its data set's test split.
+    """
     res = experiment.evaluate(args.run, data=args.data)
     if args.json:
         print(json.dumps({k: v for k, v in res.items() if k != "probs"}, indent=2))
@@ -187,7 +181,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    """Print the top classes of each image."""
+    """Print the top-3 classes of image files.
+
+    Any format Pillow reads; each image is resized to the network's input.
+    """
     tops = experiment.predict_images(args.model, args.images, top=args.top)
     for path, top in zip(args.images, tops, strict=True):
         print(f"{path}: " + ", ".join(f"{name} {p:.3f}" for name, p in top))
