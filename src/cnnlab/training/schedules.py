@@ -25,6 +25,15 @@ def _check(name: str, condition: bool, message: str) -> None:
         raise ValueError(f"{name}: {message}")
 
 
+def _check_min_factor(name: str, min_factor: float) -> None:
+    _check(name, 0 <= min_factor <= 1, f"min_factor must be in [0, 1], got {min_factor}")
+
+
+def _between(low: float, high: float, weight: float) -> float:
+    """``low`` at weight 0, ``high`` at weight 1, linear in between."""
+    return low + (high - low) * weight
+
+
 def _cosine(progress: float) -> float:
     """Half a cosine from 1 (progress 0) down to 0 (progress 1); progress is clipped."""
     return 0.5 * (1.0 + math.cos(math.pi * min(max(progress, 0.0), 1.0)))
@@ -87,17 +96,13 @@ class CosineDecay:
             f"need 0 <= warmup_epochs < total_epochs, got {self.warmup_epochs} and "
             f"{self.total_epochs}",
         )
-        _check(
-            "CosineDecay",
-            0 <= self.min_factor <= 1,
-            f"min_factor must be in [0, 1], got {self.min_factor}",
-        )
+        _check_min_factor("CosineDecay", self.min_factor)
 
     def __call__(self, epoch: float) -> float:
         if epoch < self.warmup_epochs:
             return epoch / self.warmup_epochs
         progress = (epoch - self.warmup_epochs) / (self.total_epochs - self.warmup_epochs)
-        return self.min_factor + (1.0 - self.min_factor) * _cosine(progress)
+        return _between(self.min_factor, 1.0, _cosine(progress))
 
 
 @dataclass(frozen=True)
@@ -133,9 +138,9 @@ class OneCycle:
         end = start / self.final_div_factor
         peak_epoch = self.pct_start * self.total_epochs
         if epoch < peak_epoch:
-            return 1.0 + (start - 1.0) * _cosine(epoch / peak_epoch)
+            return _between(1.0, start, _cosine(epoch / peak_epoch))
         progress = (epoch - peak_epoch) / (self.total_epochs - peak_epoch)
-        return end + (1.0 - end) * _cosine(progress)
+        return _between(end, 1.0, _cosine(progress))
 
 
 @dataclass(frozen=True)
@@ -155,13 +160,9 @@ class Triangular:
             self.half_cycle_epochs > 0,
             f"half_cycle_epochs must be > 0, got {self.half_cycle_epochs}",
         )
-        _check(
-            "Triangular",
-            0 <= self.min_factor <= 1,
-            f"min_factor must be in [0, 1], got {self.min_factor}",
-        )
+        _check_min_factor("Triangular", self.min_factor)
 
     def __call__(self, epoch: float) -> float:
         phase = (epoch / self.half_cycle_epochs) % 2.0  # 0..1 rising, 1..2 falling
         height = 1.0 - abs(phase - 1.0)
-        return self.min_factor + (1.0 - self.min_factor) * height
+        return _between(self.min_factor, 1.0, height)
