@@ -38,6 +38,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from cnnlab.metrics import accuracy
 from cnnlab.validation import check_choice, check_finite, check_samples, check_X_y
 
 DEFAULT_MAX_BYTES = 256 * 2**20
@@ -354,5 +355,5 @@ def cross_validate_k(
         model = KNearestNeighbor(max_bytes).fit(X[rest], y[rest])
         predictions = model.predict_ks(X[held_out], ks, metric=metric)
         for k in ks:
-            scores[k][f] = np.mean(predictions[k] == y[held_out])
+            scores[k][f] = accuracy(y[held_out], predictions[k])
     return scores

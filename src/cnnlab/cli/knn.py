@@ -19,6 +19,7 @@ import numpy as np
 
 from cnnlab.cli._common import add_command, add_seed_option
 from cnnlab.knn import METRICS, KNearestNeighbor, cross_validate_k
+from cnnlab.metrics import accuracy
 
 DEFAULT_CV_KS = (1, 3, 5, 8, 10, 12, 15, 20, 50, 100)
 RESULTS_NAME = "knn.json"
@@ -144,7 +145,7 @@ def _cross_validate(
     for k in ks:
         folds = " ".join(f"{a:.3f}" for a in scores[k])
         print(f"{k:5d}  {means[k]:.4f} {np.std(scores[k]):.4f}  {folds}")
-    test_acc = float(np.mean(model.predict(Xte, k=best, metric=args.metric) == yte))
+    test_acc = accuracy(yte, model.predict(Xte, k=best, metric=args.metric))
     print(f"best k = {best} (cv {means[best]:.4f}); test accuracy {test_acc:.4f}")
     results["cv"] = {
         "folds": args.folds,
@@ -193,9 +194,8 @@ def run(args: argparse.Namespace) -> int:
         predictions = model.predict_ks(Xte, ks, metric=args.metric)
         results["test_accuracy"] = {}
         for k in ks:
-            right = int(np.sum(predictions[k] == yte))
-            results["test_accuracy"][str(k)] = right / len(te)
-            print(f"k = {k:3d}: test accuracy {right / len(te):.4f} ({right}/{len(te)})")
+            acc = results["test_accuracy"][str(k)] = accuracy(yte, predictions[k])
+            print(f"k = {k:3d}: test accuracy {acc:.4f} ({round(acc * len(te))}/{len(te)})")
     if args.out is not None:
         _write_json(args.out / RESULTS_NAME, results)
         print(f"wrote {args.out / RESULTS_NAME}")
