@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from cnnlab import metrics
+
 
 def iterations_per_epoch(num_train: int, batch_size: int) -> int:
     """Number of full minibatches per epoch (at least 1, as in CS231n)."""
@@ -60,4 +62,4 @@ def accuracy(
         X, y = X[subset], y[subset]
     if len(X) == 0:
         raise ValueError("check_accuracy: no samples to evaluate")
-    return float(np.mean(predict(model, X, batch_size) == y))
+    return metrics.accuracy(y, predict(model, X, batch_size))
