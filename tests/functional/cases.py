@@ -324,6 +324,7 @@ def _conv_cases() -> Iterator[Case]:
         ((1, 7, 5, 4), (2, 7, 3, 3), {"stride": 2}),
     ]:
         yield Case((x, w, (w[0],)), (param,))
+    yield Case(((2, 3, 5, 5), (2, 3, 3, 3), None), ({"pad": 1},))  # no bias
 
 
 @st.composite
@@ -806,7 +807,7 @@ def _sandwich_entries() -> list[OpInfo]:
             "affine_relu",
             cf.affine_relu_forward,
             cf.affine_relu_backward,
-            torch_ref=lambda x, w, b: F.relu(x.reshape(x.shape[0], -1) @ w + b),
+            torch_ref=lambda x, w, b: F.relu(F.linear(x.reshape(x.shape[0], -1), w.T, b)),
             cases=(Case(((4, 2, 3), (6, 5), (5,))), Case(((1, 3), (3, 2), (2,)))),
             grad_args=(0, 1, 2),
             bad_inputs=(BadInput((_z(2, 3), _z(4, 5), _z(5)), msg("affine", "3", "(4, 5)")),),
@@ -870,11 +871,12 @@ def _build() -> tuple[OpInfo, ...]:
             "affine",
             cf.affine_forward,
             cf.affine_backward,
-            torch_ref=lambda x, w, b: x.reshape(x.shape[0], -1) @ w + b,
+            torch_ref=lambda x, w, b: F.linear(x.reshape(x.shape[0], -1), w.T, b),
             cases=(
                 Case(((3, 4, 5), (20, 6), (6,))),
                 Case(((4, 2, 3), (6, 5), (5,))),
                 Case(((1, 7), (7, 1), (1,))),
+                Case(((3, 4), (4, 2), None)),  # no bias
             ),
             grad_args=(0, 1, 2),
             bad_inputs=AFFINE_BAD,
