@@ -10,6 +10,9 @@ roundings of numbers below 1).
 
 from __future__ import annotations
 
+import copy
+import inspect
+
 import numpy as np
 import pytest
 import torch
@@ -136,6 +139,10 @@ def test_constructor_arguments_are_recorded_and_written_as_json():
     assert decode_args(encoded)["dtype"] is np.float64
     seeded = models.ResNet(widths=(2,), seed=np.random.default_rng(0))
     assert encode_args(seeded.init_args)["seed"] is None  # the draws are in the weights
+    assert copy.deepcopy(seeded).init_args["widths"] == (2,)
+    # recording leaves the constructors' signatures alone (build() and help() read them)
+    assert list(inspect.signature(Classifier).parameters)[:2] == ["net", "loss"]
+    assert "widths" in inspect.signature(models.ResNet).parameters
 
 
 def test_preprocessing_and_class_names_are_applied_saved_and_loaded(rng, tmp_path):

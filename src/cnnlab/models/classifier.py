@@ -42,7 +42,29 @@ LOSSES = {"softmax": softmax_loss, "svm": svm_loss}
 InputTransform = Callable[[np.ndarray, DTypeLike], np.ndarray]
 
 
-class Classifier:
+class _RecordsInitArgs:
+    """Base that records the arguments each instance's class was constructed with.
+
+    ``__new__`` receives the constructor's arguments before any ``__init__`` runs, so every
+    subclass captures its own without code of its own (kept out of Classifier itself so that
+    ``inspect.signature(Classifier)`` still shows ``__init__``'s signature).
+    """
+
+    init_args: dict[str, Any] | None
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        self = super().__new__(cls)
+        try:
+            bound = inspect.signature(cls.__init__).bind(self, *args, **kwargs)
+        except TypeError:  # __init__ will raise its own error (or this is a copy/unpickle)
+            self.init_args = None
+        else:
+            bound.apply_defaults()
+            self.init_args = dict(list(bound.arguments.items())[1:])
+        return self
+
+
+class Classifier(_RecordsInitArgs):
     """A network producing class scores (N, K), plus a loss and L2 regularisation.
 
     Args:
@@ -67,19 +89,6 @@ class Classifier:
             or None when they did not bind; what :meth:`save` records to rebuild the model.
         reg, dtype, net, input_shape.
     """
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> Classifier:
-        # Recorded here, before any subclass __init__ runs, so that every subclass captures
-        # its own constructor arguments without code of its own.
-        self = super().__new__(cls)
-        try:
-            bound = inspect.signature(cls.__init__).bind(self, *args, **kwargs)
-        except TypeError:  # __init__ will raise its own error (or this is a copy/unpickle)
-            self.init_args = None
-        else:
-            bound.apply_defaults()
-            self.init_args = dict(list(bound.arguments.items())[1:])
-        return self
 
     def __init__(
         self,
