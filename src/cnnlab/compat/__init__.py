@@ -1,3 +1,3 @@
 """cnnlab.compat."""
 
-from . import seed004
+from . import seed004, tf_notebook

@@ -13,6 +13,7 @@ from .allconv import AllConvNet
 from .classifier import Classifier
 from .cnn import TFThreeLayerConvNet, ThreeLayerConvNet
 from .fc_net import FullyConnectedNet
+from .keras_style import KerasThreeLayerConvNet, KerasTwoLayerFC
 from .mnist import MNISTNet
 from .resnet import ResNet
 
@@ -24,6 +25,8 @@ MODELS: dict[str, type[Classifier]] = {
     "resnet": ResNet,
     "allconv": AllConvNet,
     "mnist": MNISTNet,
+    "two_layer_fc": KerasTwoLayerFC,
+    "keras_three_layer": KerasThreeLayerConvNet,
 }
 
 
