@@ -324,7 +324,7 @@ def _train(
     summary = model.summary()
     options = make_solver_options(cfg)
     check_training_memory(
-        model, splits["X_train"][:2], data.y_train[:2], cfg.batch_size, options["update_rule"]
+        model, splits["X_train"][:1], data.y_train[:1], cfg.batch_size, options["update_rule"]
     )
 
     def on_epoch_end(solver: Solver, metrics: dict[str, float]) -> None:
