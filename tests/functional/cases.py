@@ -107,7 +107,7 @@ def msg(op: str, *words: str) -> str:
     return "^" + re.escape(op) + ":" + "".join(f"(?=.*{re.escape(w)})" for w in words)
 
 
-Inputs = list  # the array arguments of one call, np.ndarray or None
+Inputs = list  # the array arguments of one call: np.ndarray, or None for an absent one
 
 
 def fill(rng: np.random.Generator, case: Case) -> Inputs:
@@ -141,7 +141,8 @@ class OpInfo:
         cases: the sample calls.
         grad_args: indices of the arguments the backward pass differentiates.
         naive: the ``(forward, backward)`` of a slower twin with the same contract (the loop
-            version), compared on random shapes drawn from ``random_cases``.
+            version; for batchnorm the staged backward): it gets every check the entry gets,
+            and is compared with the entry on random shapes drawn from ``random_cases``.
         random_cases: a hypothesis strategy of cases for that comparison.
         make_inputs: ``make_inputs(rng, case) -> arrays`` (standard normal by default).
         bad_inputs: argument lists the forward pass must reject.
@@ -408,6 +409,11 @@ def _stats(d: int, seed: int) -> dict[str, np.ndarray]:
     return {"running_mean": rng.standard_normal(d), "running_var": rng.uniform(0.5, 2.0, d)}
 
 
+def _per_channel(x_shape: tuple[int, ...]) -> tuple[int]:
+    """The shape of a scale or shift with one entry per feature / channel (axis 1)."""
+    return (x_shape[1],)
+
+
 def _norm_cases(x_shapes, gamma_shape, params) -> tuple[Case, ...]:
     """Cases (x, gamma, beta) for normalisation ops; ``gamma_shape(x_shape)`` sizes the scale."""
     return tuple(
@@ -662,7 +668,6 @@ def _activation_entries() -> list[OpInfo]:
 
 
 def _norm_entries() -> list[OpInfo]:
-    vector = lambda x: (x[1],)  # noqa: E731
     return [
         OpInfo(
             "batchnorm",
@@ -673,7 +678,7 @@ def _norm_entries() -> list[OpInfo]:
             torch_ref=_torch_batchnorm,
             cases=_norm_cases(
                 [(7, 5), (2, 3), (1, 4), (6, 4)],
-                vector,
+                _per_channel,
                 [
                     ({"mode": "train", "momentum": 0.8, "eps": 1e-4},),
                     ({"mode": "train"},),
@@ -693,7 +698,7 @@ def _norm_entries() -> list[OpInfo]:
             torch_ref=_torch_batchnorm,
             cases=_norm_cases(
                 [(3, 4, 5, 2), (1, 1, 3, 3), (2, 3, 4, 5)],
-                vector,
+                _per_channel,
                 [
                     ({"mode": "train", "momentum": 0.7},),
                     ({"mode": "train"},),
@@ -714,7 +719,7 @@ def _norm_entries() -> list[OpInfo]:
             ),
             cases=_norm_cases(
                 [(4, 7), (4, 7), (1, 5), (3, 2)],
-                vector,
+                _per_channel,
                 [({"mode": "train", "eps": 1e-3},), ({"mode": "test"},), ({},), (None,)],
             ),
             grad_args=(0, 1, 2),
