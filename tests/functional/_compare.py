@@ -1,4 +1,4 @@
-"""Comparison helper for the conv and pool tests."""
+"""Comparison helpers for the op and layer tests."""
 
 from __future__ import annotations
 
@@ -15,3 +15,11 @@ def max_rel_error(ours: np.ndarray, ref: np.ndarray) -> float:
     scale = np.max(np.abs(ref)) if ref.size else 0.0
     diff = np.max(np.abs(ours - ref)) if ref.size else 0.0
     return float(diff / scale) if scale > 0 else float(diff)
+
+
+def assert_close(ours, ref, rtol: float, atol: float, what: str) -> None:
+    """Equal shapes (no broadcasting), then equal values within ``rtol * |ref| + atol``
+    element-wise; ``what`` names the compared quantity in the failure message."""
+    ours, ref = np.asarray(ours), np.asarray(ref)
+    assert ours.shape == ref.shape, f"{what}: shape {ours.shape} != reference {ref.shape}"
+    np.testing.assert_allclose(ours, ref, rtol=rtol, atol=atol, err_msg=what)

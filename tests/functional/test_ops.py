@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from cnnlab import functional
 from cnnlab.gradcheck import eval_numerical_gradient_array
 
+from ._compare import assert_close
 from .cases import (
     EXACT_ATOL,
     EXACT_RTOL,
@@ -43,13 +44,6 @@ def _params(select=lambda op, case: True) -> list:
 def call(forward, arrays: list, case: Case):
     """``forward(*arrays, *params)`` on a copy of the params (batchnorm writes into bn_param)."""
     return forward(*arrays, *copy.deepcopy(case.params))
-
-
-def assert_close(ours, ref, rtol: float, atol: float, what: str) -> None:
-    """Equal shapes, then equal values within ``rtol * |ref| + atol`` element-wise."""
-    ours, ref = np.asarray(ours), np.asarray(ref)
-    assert ours.shape == ref.shape, f"{what}: shape {ours.shape} != reference {ref.shape}"
-    np.testing.assert_allclose(ours, ref, rtol=rtol, atol=atol, err_msg=what)
 
 
 def torch_outputs(op: OpInfo, arrays: list, case: Case, dout: np.ndarray) -> list:

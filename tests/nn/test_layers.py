@@ -11,16 +11,11 @@ from torch import nn as tnn
 from cnnlab import nn
 from cnnlab.gradcheck import eval_numerical_gradient_array
 
+from ..functional._compare import assert_close
 from ..functional.cases import BN_NUM_RTOL, EXACT_ATOL, EXACT_RTOL, NUM_ATOL
 from .cases import MODULES, ModuleInfo, running_stat_from_torch, to_torch
 
 ENTRIES = pytest.mark.parametrize("info", MODULES, ids=lambda info: info.name)
-
-
-def close(ours, ref, rtol: float, atol: float, what: str) -> None:
-    ours, ref = np.asarray(ours), np.asarray(ref)
-    assert ours.shape == ref.shape, f"{what}: shape {ours.shape} != reference {ref.shape}"
-    np.testing.assert_allclose(ours, ref, rtol=rtol, atol=atol, err_msg=what)
 
 
 def make(info: ModuleInfo, rng: np.random.Generator) -> nn.Module:
@@ -70,16 +65,16 @@ def test_against_torch(info: ModuleInfo) -> None:
     out = info.forward(layer, x)
     tx = torch.from_numpy(x.copy()).requires_grad_(True)
     tout = twin(tx)
-    close(out, tout.detach().numpy(), EXACT_RTOL, EXACT_ATOL, "out")
+    assert_close(out, tout.detach().numpy(), EXACT_RTOL, EXACT_ATOL, "out")
 
     dout = rng.standard_normal(out.shape)
     dx = layer.backward(dout)
     tout.backward(torch.from_numpy(dout))
-    close(dx, tx.grad.numpy(), EXACT_RTOL, EXACT_ATOL, "dx")
+    assert_close(dx, tx.grad.numpy(), EXACT_RTOL, EXACT_ATOL, "dx")
     tparams = dict(twin.named_parameters())
     for name, module, key in layer.slots("params"):
         expected = to_torch(module, key, tparams[name].grad.numpy())
-        close(module.grads[key], expected, EXACT_RTOL, EXACT_ATOL, name)
+        assert_close(module.grads[key], expected, EXACT_RTOL, EXACT_ATOL, name)
     tbuffers = {k: v.numpy() for k, v in twin.named_buffers()}
     for name, module, key in layer.slots("buffers"):
         if name in tbuffers:
@@ -87,7 +82,7 @@ def test_against_torch(info: ModuleInfo) -> None:
             expected = running_stat_from_torch(
                 module, key, tbuffers[name], before[name], counts.get(owner, 0)
             )
-            close(module.buffers[key], expected, EXACT_RTOL, EXACT_ATOL, name)
+            assert_close(module.buffers[key], expected, EXACT_RTOL, EXACT_ATOL, name)
 
 
 @ENTRIES
@@ -104,11 +99,11 @@ def test_numerical_gradients(info: ModuleInfo) -> None:
     dout = rng.standard_normal(out.shape)
     dx = layer.backward(dout)
     forward = lambda _: info.forward(layer, x)  # noqa: E731 (reads x and the params in place)
-    close(dx, eval_numerical_gradient_array(forward, x, dout), BN_NUM_RTOL, NUM_ATOL, "dx")
+    assert_close(dx, eval_numerical_gradient_array(forward, x, dout), BN_NUM_RTOL, NUM_ATOL, "dx")
     for name, module, key in layer.slots("params"):
         assert module.grads.keys() == module.params.keys(), name
         num = eval_numerical_gradient_array(forward, module.params[key], dout)
-        close(module.grads[key], num, BN_NUM_RTOL, NUM_ATOL, name)
+        assert_close(module.grads[key], num, BN_NUM_RTOL, NUM_ATOL, name)
 
 
 @pytest.mark.parametrize(
