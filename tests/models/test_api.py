@@ -17,11 +17,13 @@ def test_registry_lists_and_builds_every_model():
     assert models.available() == [
         "allconv",
         "fc",
+        "keras_three_layer",
         "mini_alexnet",
         "mnist",
         "resnet",
         "tf_three_layer",
         "three_layer",
+        "two_layer_fc",
     ]
     model = models.build("three_layer", num_filters=4, hidden_dim=8, seed=0)
     assert isinstance(model, models.ThreeLayerConvNet) and model.params["W1"].shape[0] == 4

@@ -178,7 +178,9 @@ def test_compare_with_torch_on_every_model(build, shape, classes, labels, rng, c
 
 
 def test_specs_cover_the_registry():
-    assert {spec[0].split("-")[0] for spec in SPECS} == set(registry.available())
+    # the forward-only Keras-style nets have no layer-by-layer twin; tests/compat checks them
+    tape_only = {"two_layer_fc", "keras_three_layer"}
+    assert {spec[0].split("-")[0] for spec in SPECS} == set(registry.available()) - tape_only
 
 
 def test_a_wrong_twin_is_visible(rng):
