@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import io
 import json
 import os
 import warnings
@@ -25,17 +24,18 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-from PIL import Image
 from tqdm.auto import tqdm
 
 from cnnlab._io import save_npz_atomic
 from cnnlab.data import paths
 from cnnlab.data.cifar10_official import CLASSES as CIFAR10_CLASSES
+from cnnlab.data.pixels import ImageDecodeError, open_image, to_uint8
 
 SPLITS = ("train", "test")
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".ppm", ".webp"})
 _CACHE_VERSION = 1
 _MAX_LISTED = 20
+MAX_MEMBER_BYTES = 64 << 20  # one image file, as stored or declared by an archive
 
 
 class ImageData(NamedTuple):
@@ -75,9 +75,22 @@ class _Tree:
         return [i.filename for i in self._zip.infolist() if not i.is_dir()]
 
     def read(self, name: str) -> bytes:
+        """The bytes of file ``name``; ValueError when it is larger than MAX_MEMBER_BYTES
+        (the size an archive declares is checked first, then the size actually read)."""
         if self.is_zip:
-            return self._zip.read(name)
-        return (self.path / name).read_bytes()
+            declared = self._zip.getinfo(name).file_size
+            opener = functools.partial(self._zip.open, name)
+        else:
+            declared = (self.path / name).stat().st_size
+            opener = functools.partial(open, self.path / name, "rb")
+        limit = f"more than the {MAX_MEMBER_BYTES} bytes an image file may have"
+        if declared > MAX_MEMBER_BYTES:
+            raise ValueError(f"declares {declared} bytes, {limit}")
+        with opener() as f:
+            data = f.read(MAX_MEMBER_BYTES + 1)
+        if len(data) > MAX_MEMBER_BYTES:
+            raise ValueError(f"holds {limit}")
+        return data
 
     def fingerprint(self) -> str:
         """Hash of what identifies the content: path + size + mtime (of every file if a folder)."""
@@ -177,14 +190,17 @@ def _decode(
     images: list[np.ndarray] = []
     for name in tqdm(names, desc=desc, unit="img", disable=None, leave=False):
         try:
-            with Image.open(io.BytesIO(tree.read(name))) as im:
+            with open_image(tree.read(name), name) as im:
                 if size is not None and im.size != size:
                     bad.append(
                         f"{name} (size {im.size[0]}x{im.size[1]}, expected {size[0]}x{size[1]})"
                     )
                     continue
-                rgb = np.asarray(im.convert("RGB"), dtype=np.uint8)
-        except (OSError, ValueError, SyntaxError) as err:
+                rgb = to_uint8(im, "RGB", name)
+        except ImageDecodeError as err:
+            bad.append(str(err))
+            continue
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
             bad.append(f"{name} ({type(err).__name__}: {err})")
             continue
         if size is None and images and rgb.shape != images[0].shape:
@@ -219,8 +235,8 @@ def _read_cache(path: Path) -> ImageData | None:
             return ImageData(
                 z["X_train"], z["y_train"], z["X_test"], z["y_test"], tuple(z["classes"].tolist())
             )
-    except (OSError, ValueError, KeyError):
-        return None
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None  # missing, truncated or from another version: decoded again
 
 
 def load_image_tree(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import itertools
 import os
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,7 @@ _IDX_DTYPES = {
     0x0E: np.dtype(">f8"),
 }
 _GZIP_MAGIC = b"\x1f\x8b"
+MAX_IDX_BYTES = 1 << 30  # decompressed; the 60,000 training images are 47 MB
 IMAGES_MAGIC = 0x00000803  # uint8, 3 dimensions
 LABELS_MAGIC = 0x00000801  # uint8, 1 dimension
 FILES = {
@@ -40,11 +42,10 @@ def read_idx(path: str | os.PathLike, expect_magic: int | None = None) -> np.nda
     The header is two zero bytes, a type code (0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32,
     0x0D float32, 0x0E float64), the number of dimensions d, then d big-endian uint32 sizes.
     ``expect_magic`` (e.g. ``IMAGES_MAGIC``) makes any other magic number an error.
-    Raises ``ValueError`` naming the file for a bad magic number or a wrong data length.
+    Raises ``ValueError`` naming the file for a bad magic number, a wrong data length, a
+    truncated or corrupt gzip stream, or more than ``MAX_IDX_BYTES`` of data.
     """
-    raw = Path(path).read_bytes()
-    if raw[:2] == _GZIP_MAGIC:
-        raw = gzip.decompress(raw)
+    raw = _read_limited(Path(path))
     if len(raw) < 4:
         raise ValueError(f"read_idx: {path} is too short ({len(raw)} bytes) to be an IDX file")
     magic = int.from_bytes(raw[:4], "big")
@@ -65,6 +66,20 @@ def read_idx(path: str | os.PathLike, expect_magic: int | None = None) -> np.nda
         )
     data = np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
     return data.astype(dtype.newbyteorder("="))
+
+
+def _read_limited(path: Path) -> bytes:
+    """The file's bytes, gunzipped when they are gzip, at most ``MAX_IDX_BYTES`` of them."""
+    with open(path, "rb") as f:
+        packed = f.read(2) == _GZIP_MAGIC
+    try:
+        with gzip.open(path) if packed else open(path, "rb") as f:
+            raw = f.read(MAX_IDX_BYTES + 1)
+    except (EOFError, gzip.BadGzipFile, zlib.error) as err:
+        raise ValueError(f"read_idx: {path} is a truncated or corrupt gzip file ({err})") from err
+    if len(raw) > MAX_IDX_BYTES:
+        raise ValueError(f"read_idx: {path} holds more than {MAX_IDX_BYTES} bytes of data")
+    return raw
 
 
 def _find_dir(root: str | os.PathLike | None, names: tuple[str, str]) -> Path:
