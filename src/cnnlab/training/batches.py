@@ -30,16 +30,23 @@ def batch_indices(order: np.ndarray, index_in_epoch: int, batch_size: int) -> np
     return order[start : start + batch_size]
 
 
-def predict(model: Any, X: np.ndarray, batch_size: int = 100) -> np.ndarray:
-    """Class predictions (N,) from ``model.loss(X)`` scores (N, K), computed in batches."""
+def _predict_with_width(model: Any, X: np.ndarray, batch_size: int) -> tuple[np.ndarray, int]:
+    """Class predictions (N,) and the number of classes K of the scores (N, K)."""
     if batch_size < 1:
         raise ValueError(f"predict: batch_size must be >= 1, got {batch_size}")
     if len(X) == 0:
-        return np.zeros(0, dtype=np.int64)
-    chunks = [
-        np.argmax(model.loss(X[i : i + batch_size]), axis=1) for i in range(0, len(X), batch_size)
-    ]
-    return np.concatenate(chunks)
+        return np.zeros(0, dtype=np.int64), 0
+    chunks, width = [], 0
+    for i in range(0, len(X), batch_size):
+        scores = model.loss(X[i : i + batch_size])
+        chunks.append(np.argmax(scores, axis=1))
+        width = scores.shape[1]
+    return np.concatenate(chunks), width
+
+
+def predict(model: Any, X: np.ndarray, batch_size: int = 100) -> np.ndarray:
+    """Class predictions (N,) from ``model.loss(X)`` scores (N, K), computed in batches."""
+    return _predict_with_width(model, X, batch_size)[0]
 
 
 def accuracy(
@@ -53,7 +60,7 @@ def accuracy(
     """Fraction of the samples of (X (N, ...), y (N,)) that the model classifies correctly.
 
     With ``num_samples`` < N, a random subset of that size (drawn from ``rng`` without
-    replacement) is used.
+    replacement) is used. Raises ValueError when a label is not one of the model's K classes.
     """
     if len(X) != len(y):
         raise ValueError(f"check_accuracy: X has {len(X)} samples but y has {len(y)}")
@@ -62,4 +69,10 @@ def accuracy(
         X, y = X[subset], y[subset]
     if len(X) == 0:
         raise ValueError("check_accuracy: no samples to evaluate")
-    return metrics.accuracy(y, predict(model, X, batch_size))
+    pred, width = _predict_with_width(model, X, batch_size)
+    if y.min() < 0 or y.max() >= width:
+        raise ValueError(
+            f"check_accuracy: labels range over {y.min()}..{y.max()} but the model scores "
+            f"{width} classes (0..{width - 1})"
+        )
+    return metrics.accuracy(y, pred)

@@ -479,6 +479,18 @@ def _check_data(data: dict[str, np.ndarray]) -> None:
                 f"Solver: X_{split} has shape {np.shape(X)} but y_{split} has "
                 f"shape {np.shape(y)}; they need the same number of samples"
             )
+        y = np.asarray(y)
+        if y.size and (not np.issubdtype(y.dtype, np.integer) or y.min() < 0):
+            raise ValueError(
+                f"Solver: y_{split} ({y.dtype}, shape {y.shape}) must hold class indices >= 0"
+            )
+        X = np.asarray(X)
+        if np.issubdtype(X.dtype, np.inexact) and not np.isfinite(X).all():
+            first = int(np.argmin(np.isfinite(X).reshape(len(X), -1).all(axis=1)))
+            raise ValueError(
+                f"Solver: X_{split} (shape {X.shape}) holds NaN or infinite values, the first "
+                f"in sample {first}"
+            )
     if len(data["X_train"]) == 0:
         raise ValueError("Solver: X_train is empty")
 
