@@ -5,9 +5,12 @@ How it works, in three pieces:
 
 - ``Function(name, forward, backward)`` wraps an op of :mod:`cnnlab.functional`. Calling it on
   Tensors runs ``out, cache = forward(*arrays, ...)`` and, when an input requires grad, gives
-  the result a ``Node`` holding the op's ``backward``, the ``cache`` and the input Tensors.
+  the result a ``Node`` holding the op's ``backward``, the ``cache`` and where each input came
+  from: the input's own Node, or the input itself for a leaf. Nodes do not hold the Tensors
+  computed between them, so an intermediate value the user drops is freed unless the cache of a
+  backward needs it (as in the explicit path, where only the layers' caches stay).
 - ``Tensor.backward()`` orders the graph behind the result once (depth-first, inputs after the
-  values computed from them), then walks it from the result to the leaves, calling each node's
+  nodes that used them), then walks it from the result to the leaves, calling each node's
   ``backward(dout, cache)`` and handing each input its share. An input used twice receives two
   shares, which are added; a first share is taken as is (no zeros to add to).
 - Each node is released as soon as its backward has run: its cache and inputs are dropped, so
@@ -58,7 +61,7 @@ class Function:
         result = Tensor(out)
         if is_grad_enabled() and any(t.requires_grad for t in inputs):
             result.requires_grad = True
-            result.node = Node(self, cache, [t if t.requires_grad else None for t in inputs])
+            result.node = Node(self, cache, [_source(t) for t in inputs])
         return result
 
     def __repr__(self) -> str:
@@ -66,12 +69,13 @@ class Function:
 
 
 class Node:
-    """The record of one op application: its Function, the cache its forward returned and its
-    inputs (None for inputs that need no gradient). ``inputs`` is None once released."""
+    """The record of one op application: its Function, the cache its forward returned and, per
+    input, where its gradient goes: the Node that computed the input, the input itself if it is
+    a leaf that requires grad, or None (a constant). ``inputs`` is None once released."""
 
     __slots__ = ("cache", "function", "inputs")
 
-    def __init__(self, function: Function, cache: Any, inputs: list[Tensor | None]) -> None:
+    def __init__(self, function: Function, cache: Any, inputs: list[Node | Tensor | None]) -> None:
         self.function, self.cache, self.inputs = function, cache, inputs
 
     def input_grads(self, dout: np.ndarray) -> Sequence[np.ndarray]:
@@ -268,23 +272,32 @@ def _seed(root: Tensor, grad: Any) -> np.ndarray:
     return grad
 
 
-def _topological_order(root: Tensor) -> list[Tensor]:
-    """Every Tensor behind ``root`` that requires grad, each after all values computed from it
-    (reversed depth-first post-order; iterative, so deep graphs need no recursion)."""
-    order: list[Tensor] = []
+Vertex = Node | Tensor  # a step of the walk: a Node, or a leaf Tensor
+
+
+def _source(tensor: Tensor) -> Vertex | None:
+    """Where the gradient of an op input goes: its Node, itself (a leaf), None (a constant)."""
+    if not tensor.requires_grad:
+        return None
+    return tensor if tensor.node is None else tensor.node
+
+
+def _topological_order(root: Vertex) -> list[Vertex]:
+    """Every Node and leaf behind ``root``, each after all nodes that used it (reversed
+    depth-first post-order; iterative, so deep graphs need no recursion)."""
+    order: list[Vertex] = []
     visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    stack: list[tuple[Vertex, bool]] = [(root, False)]
     while stack:
-        tensor, expanded = stack.pop()
+        vertex, expanded = stack.pop()
         if expanded:
-            order.append(tensor)
+            order.append(vertex)
             continue
-        if id(tensor) in visited:
+        if id(vertex) in visited:
             continue
-        visited.add(id(tensor))
-        stack.append((tensor, True))
-        node = tensor.node
-        for parent in node.inputs if node is not None else ():
+        visited.add(id(vertex))
+        stack.append((vertex, True))
+        for parent in vertex.inputs if isinstance(vertex, Node) else ():
             if parent is not None and id(parent) not in visited:
                 stack.append((parent, False))
     order.reverse()
@@ -293,22 +306,23 @@ def _topological_order(root: Tensor) -> list[Tensor]:
 
 def _walk(root: Tensor, seed: np.ndarray) -> None:
     """Propagate ``seed`` from ``root`` to the leaves, releasing each node after its step."""
-    order = _topological_order(root)
-    grads: dict[int, np.ndarray] = {id(root): seed}
-    for i, tensor in enumerate(order):
-        order[i] = None  # the walk holds no value it has passed
-        grad = grads.pop(id(tensor))
-        node = tensor.node
-        if node is None:  # a leaf
-            tensor.grad = grad if tensor.grad is None else tensor.grad + grad
+    start = _source(root)
+    order = _topological_order(start)
+    grads: dict[int, np.ndarray] = {id(start): seed}
+    for i, vertex in enumerate(order):
+        order[i] = None  # the walk keeps nothing it has passed
+        grad = grads.pop(id(vertex))
+        if isinstance(vertex, Tensor):  # a leaf
+            vertex.grad = grad if vertex.grad is None else vertex.grad + grad
             continue
-        for parent, share in zip(node.inputs, node.input_grads(grad), strict=True):
+        for parent, share in zip(vertex.inputs, vertex.input_grads(grad), strict=True):
             if parent is None:
                 continue
             key = id(parent)
             # first share assigned as is; later ones added into a new array (shares may alias)
             grads[key] = share if key not in grads else grads[key] + share
-        node.release()
+        vertex.release()
+        del vertex, grad
 
 
 def as_tensor(value: Any) -> Tensor:

@@ -40,9 +40,19 @@ from cnnlab.autograd import Function, Tensor, is_grad_enabled
 # (dotted name, owning module, local key)
 Slot = tuple[str, "Module", str]
 
-# The parameter leaves of the forward passes being recorded, innermost last:
-# {(id(module), key): (module, key, leaf)}.
-_RECORDINGS: list[dict[tuple[int, str], tuple[Module, str, Tensor]]] = []
+
+class _Recording:
+    """What one forward-only module's forward pass has used so far: the parameter leaves
+    ``{(id(module), key): (module, key, leaf)}`` and the explicit modules called as tape steps."""
+
+    def __init__(self) -> None:
+        self.leaves: dict[tuple[int, str], tuple[Module, str, Tensor]] = {}
+        self.steps: set[int] = set()
+
+
+# The recordings in progress, innermost last (a forward-only module inside an explicit
+# container starts its own).
+_RECORDINGS: list[_Recording] = []
 
 
 class Parameter:
@@ -114,6 +124,16 @@ class Module:
 
     def __call__(self, x: Any, *args: Any, **kwargs: Any) -> Any:
         if isinstance(x, Tensor) and not self._forward_only():
+            if _RECORDINGS:
+                steps = _RECORDINGS[-1].steps
+                if id(self) in steps:
+                    raise ValueError(
+                        f"{type(self).__name__}: a layer with an explicit backward keeps the "
+                        "cache of one call, so it can be called only once per forward pass; "
+                        "to share its weights call a Tensor op (cnnlab.autograd.functional) "
+                        "twice instead"
+                    )
+                steps.add(id(self))
             return self._as_function()(x, *(self._leaf(k) for k in self.params))
         return self.forward(x, *args, **kwargs)
 
@@ -132,18 +152,18 @@ class Module:
         self._tape = None
         x = np.asarray(x)
         leaf = Tensor(x, requires_grad=is_grad_enabled() and np.issubdtype(x.dtype, np.floating))
-        _RECORDINGS.append({})
+        _RECORDINGS.append(_Recording())
         try:
             out = forward(self, leaf, *args, **kwargs)
         finally:
-            leaves = _RECORDINGS.pop()
+            recording = _RECORDINGS.pop()
         if not isinstance(out, Tensor):
             raise ValueError(
                 f"{type(self).__name__}.forward must return a Tensor (computed from its input "
                 f"with Tensor ops), got {type(out).__name__}"
             )
         if out.requires_grad:
-            self._tape = (leaf, out, list(leaves.values()))
+            self._tape = (leaf, out, list(recording.leaves.values()))
         return out.data
 
     def _leaf(self, key: str) -> Tensor:
@@ -151,7 +171,7 @@ class Module:
         or, outside recordings, one kept until the array is replaced."""
         array = self.params[key]
         if _RECORDINGS:
-            leaves, slot = _RECORDINGS[-1], (id(self), key)
+            leaves, slot = _RECORDINGS[-1].leaves, (id(self), key)
             if slot not in leaves or leaves[slot][2].data is not array:
                 leaves[slot] = (self, key, Tensor(array, requires_grad=True))
             return leaves[slot][2]
