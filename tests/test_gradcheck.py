@@ -5,7 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from cnnlab.autograd import Function, Tensor
+from cnnlab.autograd import functional as F
 from cnnlab.gradcheck import (
+    GradcheckError,
+    check,
     eval_numerical_gradient,
     eval_numerical_gradient_array,
     grad_check_sparse,
@@ -113,3 +117,35 @@ def test_rel_error():
     assert rel_error(np.array([1.0, 2.0]), np.array([1.0, 6.0])) == 0.5
     # Below 1e-8 the denominator is floored: 1e-12 vs 0 gives 1e-4, not 1.
     assert rel_error(np.array([1e-12]), np.array([0.0])) == pytest.approx(1e-4)
+
+
+# --- check: numerical gradients of tape functions ---------------------------------------------
+
+
+def test_check_passes_a_correct_tape_function_and_leaves_inputs_unchanged(rng):
+    x, w = rng.normal(size=(2, 3)), rng.normal(size=(3, 4))
+    saved = x.copy(), w.copy()
+    assert check(lambda a, b: F.tanh(a @ b), x, w) is True
+    np.testing.assert_array_equal(x, saved[0])
+    np.testing.assert_array_equal(w, saved[1])
+
+
+def test_check_names_the_input_and_the_worst_entry(rng):
+    def backward(dout, x):
+        grad = 2 * dout * x
+        grad[1, 2] += 1.0  # one wrong entry
+        return grad
+
+    square = Function("square", lambda x: (x * x, x), backward)
+    with pytest.raises(GradcheckError, match=r"input 1 \(shape \(2, 3\)\) differs at \(1, 2\)"):
+        check(lambda a, b: a + square(b), rng.normal(size=(2, 3)), rng.normal(size=(2, 3)))
+
+
+def test_check_holds_constant_tensors_fixed_and_needs_float64(rng):
+    const = Tensor(rng.normal(size=3))
+    assert check(lambda a, c: (a * c).exp(), rng.normal(size=3), const)
+    assert const.grad is None
+    with pytest.raises(ValueError, match="check: input 0 is float32"):
+        check(lambda a: a * 2.0, np.ones(3, dtype=np.float32))
+    with pytest.raises(ValueError, match="check: no input requires grad"):
+        check(lambda c: c * 2.0, const)
