@@ -7,7 +7,7 @@ from .container import Flatten, Residual, Sequential
 from .conv import Conv2d
 from .dropout import Dropout
 from .linear import Linear
-from .module import Module
+from .module import Module, Parameter
 from .norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from .pool import AvgPool2d, GlobalAvgPool2d, MaxPool2d
 from .summary import summary
@@ -28,6 +28,7 @@ __all__ = [
     "Linear",
     "MaxPool2d",
     "Module",
+    "Parameter",
     "ReLU",
     "Residual",
     "Sequential",
