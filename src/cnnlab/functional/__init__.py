@@ -1,6 +1,6 @@
-"""Stateless ops with the CS231n contract: ``out, cache = <op>_forward(...)`` and
-``grads = <op>_backward(dout, cache)``.
+"""Stateless NumPy ops with the CS231n forward/backward contract.
 
+Every op family has ``out, cache = <op>_forward(...)`` and ``grads = <op>_backward(dout, cache)``.
 One module per family: :mod:`.conv`, :mod:`.pool`, :mod:`.linear`, :mod:`.activation`,
 :mod:`.norm`, :mod:`.dropout`, :mod:`.loss`, :mod:`.upsample`, and the :mod:`.sandwich` layers
 built from them. Where a ``_naive`` version exists (plain loops), the unsuffixed one is the fast

@@ -29,8 +29,17 @@ def _offset_block(cols: np.ndarray, k: int, channels: int, geom: Window2d) -> np
 
 
 def forward(x: np.ndarray, w: np.ndarray, geom: Window2d) -> tuple:
-    """out (N, F, Ho, Wo) without bias (a strided view of a scratch array) and the cache
-    (cols, w_mat, x shape, geom) for :func:`backward`."""
+    """Convolution without bias as one GEMM on the im2col matrix.
+
+    Args:
+        x: input (N, C, H, W).
+        w: weights (F, C, HH, WW).
+        geom: the window geometry of the convolution.
+
+    Returns:
+        ``(out, cache)``: out (N, F, Ho, Wo), a strided view of a scratch array; cache
+        ``(cols, w_mat, x shape, geom)`` for :func:`backward`.
+    """
     n, channels = x.shape[:2]
     xp = pad_input(x.transpose(1, 0, 2, 3), geom)  # (C, N, Hp, Wp)
     n_offsets = geom.kernel[0] * geom.kernel[1]

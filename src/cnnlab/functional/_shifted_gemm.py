@@ -142,8 +142,15 @@ class Plan:
         return [buf[:, start : start + self.length] for start in self.starts]
 
     def forward(self, xbuf: np.ndarray, w_offsets: np.ndarray) -> np.ndarray:
-        """out (N, F, Ho, Wo) without bias, a strided view of a scratch array, from xbuf (C, R)
-        (:meth:`scatter_input`) and w_offsets (K, F, C)."""
+        """Convolution without bias, one GEMM per kernel offset on shifted column windows.
+
+        Args:
+            xbuf: padded input laid out by :meth:`scatter_input`, (C, R).
+            w_offsets: weights per kernel offset, (K, F, C).
+
+        Returns:
+            out (N, F, Ho, Wo), a strided view of a scratch array.
+        """
         n_filters = w_offsets.shape[1]
         full = np.empty((n_filters, self.length), dtype=xbuf.dtype)
         for k, window in enumerate(self._windows(xbuf)):

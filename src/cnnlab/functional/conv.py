@@ -99,7 +99,7 @@ def _prepare(
 
 
 def _bias_grad(dout: np.ndarray, has_bias: bool) -> np.ndarray | None:
-    """db (F,) from dout (N, F, Ho, Wo), or None for a convolution without bias."""
+    """Bias gradient db (F,) from dout (N, F, Ho, Wo), or None for a convolution without bias."""
     return dout.sum(axis=(0, 2, 3)) if has_bias else None
 
 
@@ -263,10 +263,19 @@ def conv_forward(
     b: np.ndarray | None = None,
     conv_param: ConvParam | None = None,
 ) -> tuple[np.ndarray, _FastCache]:
-    """Fast convolution forward pass (BLAS), same arguments and errors as
-    :func:`conv_forward_naive`.
+    """Fast convolution forward pass (BLAS), same arguments and errors as the naive one.
 
-    Returns ``(out, cache)``: out (N, F, Ho, Wo) C-contiguous, cache for :func:`conv_backward`.
+    Args:
+        x: input (N, C, H, W).
+        w: weights (F, C, HH, WW).
+        b: bias (F,), or None for none (as ``torch.nn.functional.conv2d``).
+        conv_param: dict with 'stride', 'pad', 'dilation' (each an int or a pair).
+
+    Returns:
+        ``(out, cache)``: out (N, F, Ho, Wo) C-contiguous, cache for :func:`conv_backward`.
+
+    Raises:
+        ValueError: bad shapes, dtypes or ``conv_param``, as :func:`conv_forward_naive`.
     """
     x, w, b, geom = _prepare(x, w, b, conv_param)
     kind = _strategy(geom, x.shape[1])
@@ -278,9 +287,17 @@ def conv_forward(
 def conv_backward(
     dout: np.ndarray, cache: _FastCache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Fast convolution backward pass: dout (N, F, Ho, Wo) and the cache of
-    :func:`conv_forward` -> ``(dx, dw, db)`` as :func:`conv_backward_naive` (db None without
-    bias).
+    """Fast convolution backward pass, same results as :func:`conv_backward_naive`.
+
+    Args:
+        dout: upstream gradient (N, F, Ho, Wo).
+        cache: from :func:`conv_forward`.
+
+    Returns:
+        ``(dx, dw, db)`` with the shapes of x, w and b; db is None when there was no bias.
+
+    Raises:
+        ValueError: a cache that is not from :func:`conv_forward`, or dout of the wrong shape.
     """
     kind, out_shape, dtype, has_bias, inner = check_cache(OP, cache, _FastCache)
     dout = check_dout(OP, dout, out_shape, dtype)

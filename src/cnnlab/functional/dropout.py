@@ -43,17 +43,24 @@ def dropout_forward(
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Forward pass of inverted dropout.
 
-    Inputs:
-    - x: array of any shape
-    - dropout_param: dict with
-      - 'p' (required): probability of keeping each unit, in (0, 1]
-      - 'mode' (required): 'train' (drop) or 'test' (identity: returns ``x`` itself)
-      - 'seed' (optional): the mask comes from ``np.random.default_rng(seed)``, so the same seed
-        gives the same mask on every call (for gradient checks)
-      - 'rng' (optional, used when no seed is given): a ``numpy.random.Generator`` drawn from;
-        without either a fresh unseeded generator is used
+    Args:
+        x: float array of any shape.
+        dropout_param: dict with
 
-    Returns ``(out, cache)``; ``out`` has the shape and dtype of ``x``.
+            - 'p' (required): probability of keeping each unit, in (0, 1];
+            - 'mode' (required): 'train' (drop) or 'test' (identity: returns ``x`` itself);
+            - 'seed' (optional): the mask comes from ``np.random.default_rng(seed)``, so the same
+              seed gives the same mask on every call (for gradient checks);
+            - 'rng' (optional, used when no seed is given): a ``numpy.random.Generator`` drawn
+              from; without either a fresh unseeded generator is used.
+
+    Returns:
+        ``(out, cache)``: out with the shape and dtype of ``x``; cache the scaled mask
+        ``keep / p`` (shape of ``x``), or None in test mode.
+
+    Raises:
+        ValueError: non-float ``x``, an unknown key, ``p`` outside (0, 1], a bad ``mode`` or
+            an ``rng`` that is not a Generator.
     """
     check_float(OP, x, "x")
     dropout_param = check_params(OP, dropout_param, "dropout_param", DROPOUT_PARAM_KEYS)
@@ -76,8 +83,15 @@ def dropout_forward(
 def dropout_backward(dout: np.ndarray, cache: np.ndarray | None) -> np.ndarray:
     """Backward pass of inverted dropout: ``dout * mask`` in train mode, ``dout`` in test mode.
 
-    Inputs: dout, shaped like the forward input; cache from :func:`dropout_forward` (the
-    scaled mask, ``keep / p``, or None in test mode).
+    Args:
+        dout: upstream gradient, shaped like the forward input.
+        cache: from :func:`dropout_forward` (the scaled mask ``keep / p``, or None in test mode).
+
+    Returns:
+        dx, shaped like ``dout``.
+
+    Raises:
+        ValueError: a cache not from :func:`dropout_forward`, or dout of another shape.
     """
     mask = check_cache(OP, cache, (np.ndarray, type(None)))
     if mask is None:

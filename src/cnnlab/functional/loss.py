@@ -41,11 +41,15 @@ def softmax_loss(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     ``loss = -mean_i log(softmax(x_i)[y_i])``, computed from log-probabilities shifted by each
     row's maximum so that ``exp`` never overflows.
 
-    Inputs:
-    - x: (N, C) scores; x[i, j] is the score of class j for sample i
-    - y: (N,) integer labels, 0 <= y[i] < C
+    Args:
+        x: (N, C) scores; x[i, j] is the score of class j for sample i.
+        y: (N,) integer labels, 0 <= y[i] < C.
 
-    Returns ``(loss, dx)`` with ``dx = (softmax(x) - onehot(y)) / N`` of shape (N, C).
+    Returns:
+        ``(loss, dx)`` with ``dx = (softmax(x) - onehot(y)) / N`` of shape (N, C).
+
+    Raises:
+        ValueError: bad shapes or dtypes, an empty batch, or labels outside [0, C).
     """
     op = "softmax_loss"
     y = _check_scores_labels(op, x, y)
@@ -67,11 +71,15 @@ def svm_loss(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     PyTorch's ``multi_margin_loss`` (which also divides by the number of classes C); for zero
     scores it equals C - 1.
 
-    Inputs:
-    - x: (N, C) scores
-    - y: (N,) integer labels, 0 <= y[i] < C
+    Args:
+        x: (N, C) scores.
+        y: (N,) integer labels, 0 <= y[i] < C.
 
-    Returns ``(loss, dx)``, dx (N, C).
+    Returns:
+        ``(loss, dx)``, dx (N, C).
+
+    Raises:
+        ValueError: bad shapes or dtypes, an empty batch, or labels outside [0, C).
     """
     op = "svm_loss"
     y = _check_scores_labels(op, x, y)
@@ -91,8 +99,15 @@ def mse_loss(pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
     ``loss = sum((pred - target)**2) / pred.size``: the mean over all elements, not only over
     the batch (for pred (N, D) this is the per-sample sum of squares divided by N * D).
 
-    Inputs: pred and target, floating-point arrays of the same shape.
-    Returns ``(loss, dpred)`` with ``dpred = 2 * (pred - target) / pred.size``.
+    Args:
+        pred: floating-point predictions of any shape.
+        target: floating-point targets of the same shape.
+
+    Returns:
+        ``(loss, dpred)`` with ``dpred = 2 * (pred - target) / pred.size``.
+
+    Raises:
+        ValueError: non-float or empty arrays, or shapes that differ.
     """
     op = "mse_loss"
     check_float(op, pred, "pred")

@@ -154,16 +154,24 @@ def batchnorm_forward(
 ) -> tuple[np.ndarray, _NormCache]:
     """Batch normalisation of x (N, D) over the batch, per feature.
 
-    Inputs:
-    - x: (N, D) data
-    - gamma, beta: (D,) scale and shift
-    - bn_param: dict with 'mode' ('train' or 'test', required), 'eps' (default 1e-5),
-      'momentum' (default 0.9), 'running_mean' and 'running_var' ((D,), default zeros).
-      In train mode the two running entries are replaced by new arrays holding the updated
-      averages (the arrays passed in are left untouched); nothing else is modified.
+    The backward passes also work after a test-mode forward, where the statistics are
+    constants: ``dx = gamma * dout / sqrt(var + eps)``.
 
-    Returns ``(out, cache)`` with ``out`` (N, D). The backward passes also work after a
-    test-mode forward, where the statistics are constants: ``dx = gamma * dout / sqrt(var + eps)``.
+    Args:
+        x: (N, D) data.
+        gamma: (D,) scale.
+        beta: (D,) shift.
+        bn_param: dict with 'mode' ('train' or 'test', required), 'eps' (default 1e-5),
+            'momentum' (default 0.9), 'running_mean' and 'running_var' ((D,), default zeros).
+            In train mode the two running entries are replaced by new arrays holding the
+            updated averages (the arrays passed in are left untouched); nothing else is
+            modified.
+
+    Returns:
+        ``(out, cache)`` with out (N, D).
+
+    Raises:
+        ValueError: bad shapes, a bad 'mode', a non-positive 'eps' or an unknown key.
     """
     validation.check_ndim("batchnorm", x, 2, "x", "(N, D)")
     _check_scale_shift("batchnorm", x, gamma, beta, (x.shape[1],))
@@ -186,8 +194,12 @@ def batchnorm_backward(
     ``inv_std = (var + eps)**-0.5``, ``xhat = c * inv_std``, one node at a time; see
     :func:`batchnorm_backward_alt` for the simplified closed form.
 
-    Inputs: dout (N, D); cache from :func:`batchnorm_forward`.
-    Returns ``(dx (N, D), dgamma (D,), dbeta (D,))``.
+    Args:
+        dout: upstream gradient (N, D).
+        cache: from :func:`batchnorm_forward`.
+
+    Returns:
+        ``(dx (N, D), dgamma (D,), dbeta (D,))``.
     """
     cache = _backward_inputs("batchnorm", dout, cache)
     dxhat, dgamma, dbeta = _scale_shift_backward(dout, cache.xhat, cache.gamma, 0)
@@ -211,8 +223,12 @@ def batchnorm_backward_alt(
     ``dx = inv_std * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))`` with
     ``dxhat = gamma * dout`` and the means over the batch.
 
-    Inputs: dout (N, D); cache from :func:`batchnorm_forward`.
-    Returns ``(dx (N, D), dgamma (D,), dbeta (D,))``.
+    Args:
+        dout: upstream gradient (N, D).
+        cache: from :func:`batchnorm_forward`.
+
+    Returns:
+        ``(dx (N, D), dgamma (D,), dbeta (D,))``.
     """
     return _batchnorm_backward_alt(dout, cache, "batchnorm")
 
@@ -243,9 +259,19 @@ def spatial_batchnorm_forward(
 ) -> tuple[np.ndarray, _ShapedCache]:
     """Batch normalisation of x (N, C, H, W) per channel, over batch and space.
 
-    Runs :func:`batchnorm_forward` on x seen as (N*H*W, C). gamma, beta: (C,); bn_param as in
-    :func:`batchnorm_forward` with running statistics of shape (C,).
-    Returns ``(out (N, C, H, W), cache)``.
+    Runs :func:`batchnorm_forward` on x seen as (N*H*W, C).
+
+    Args:
+        x: (N, C, H, W) data.
+        gamma: (C,) scale.
+        beta: (C,) shift.
+        bn_param: as in :func:`batchnorm_forward`, with running statistics of shape (C,).
+
+    Returns:
+        ``(out (N, C, H, W), cache)``.
+
+    Raises:
+        ValueError: as :func:`batchnorm_forward`, for x (N, C, H, W).
     """
     op = "spatial_batchnorm"
     validation.check_ndim(op, x, 4, "x", "(N, C, H, W)")
@@ -259,8 +285,12 @@ def spatial_batchnorm_backward(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Backward pass of spatial batchnorm.
 
-    Inputs: dout (N, C, H, W); cache from :func:`spatial_batchnorm_forward`.
-    Returns ``(dx (N, C, H, W), dgamma (C,), dbeta (C,))``.
+    Args:
+        dout: upstream gradient (N, C, H, W).
+        cache: from :func:`spatial_batchnorm_forward`.
+
+    Returns:
+        ``(dx (N, C, H, W), dgamma (C,), dbeta (C,))``.
     """
     op = "spatial_batchnorm"
     shape, row_cache = validation.check_cache(op, cache, _ShapedCache)
@@ -279,9 +309,18 @@ def layernorm_forward(
 ) -> tuple[np.ndarray, _NormCache]:
     """Layer normalisation of x (N, D) over the features of each sample.
 
-    Inputs: x (N, D); gamma, beta (D,); ln_param: dict with optional 'eps' (default 1e-5);
-    the other ``bn_param`` keys (e.g. 'mode') are accepted and ignored, any other is an error.
-    Returns ``(out (N, D), cache)``.
+    Args:
+        x: (N, D) data.
+        gamma: (D,) scale.
+        beta: (D,) shift.
+        ln_param: dict with optional 'eps' (default 1e-5), or None; the other ``bn_param`` keys
+            (e.g. 'mode') are accepted and ignored, any other is an error.
+
+    Returns:
+        ``(out (N, D), cache)``.
+
+    Raises:
+        ValueError: bad shapes, a non-positive 'eps' or an unknown key.
     """
     op = "layernorm"
     validation.check_ndim(op, x, 2, "x", "(N, D)")
@@ -293,7 +332,15 @@ def layernorm_forward(
 def layernorm_backward(
     dout: np.ndarray, cache: _NormCache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Backward pass of layernorm: ``(dx (N, D), dgamma (D,), dbeta (D,))``."""
+    """Backward pass of layernorm.
+
+    Args:
+        dout: upstream gradient (N, D).
+        cache: from :func:`layernorm_forward`.
+
+    Returns:
+        ``(dx (N, D), dgamma (D,), dbeta (D,))``.
+    """
     cache = _backward_inputs("layernorm", dout, cache)
     dxhat, dgamma, dbeta = _scale_shift_backward(dout, cache.xhat, cache.gamma, 0)
     return _normalize_backward(dxhat, cache.xhat, cache.inv_std, 1), dgamma, dbeta
@@ -304,10 +351,20 @@ def spatial_groupnorm_forward(
 ) -> tuple[np.ndarray, _ShapedCache]:
     """Group normalisation of x (N, C, H, W): per sample, over each group of C // G channels.
 
-    Inputs: x (N, C, H, W); gamma, beta (1, C, 1, 1); G: number of groups, dividing C;
-    gn_param: dict with optional 'eps' (default 1e-5); the other ``bn_param`` keys are
-    accepted and ignored, any other is an error.
-    Returns ``(out (N, C, H, W), cache)``.
+    Args:
+        x: (N, C, H, W) data.
+        gamma: (1, C, 1, 1) scale.
+        beta: (1, C, 1, 1) shift.
+        G: number of groups, dividing C.
+        gn_param: dict with optional 'eps' (default 1e-5), or None; the other ``bn_param`` keys
+            are accepted and ignored, any other is an error.
+
+    Returns:
+        ``(out (N, C, H, W), cache)``.
+
+    Raises:
+        ValueError: bad shapes, G not a positive divisor of C, a non-positive 'eps' or an
+            unknown key.
     """
     op = "spatial_groupnorm"
     validation.check_ndim(op, x, 4, "x", "(N, C, H, W)")
@@ -328,8 +385,12 @@ def spatial_groupnorm_backward(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Backward pass of spatial groupnorm.
 
-    Inputs: dout (N, C, H, W); cache from :func:`spatial_groupnorm_forward`.
-    Returns ``(dx (N, C, H, W), dgamma (1, C, 1, 1), dbeta (1, C, 1, 1))``.
+    Args:
+        dout: upstream gradient (N, C, H, W).
+        cache: from :func:`spatial_groupnorm_forward`.
+
+    Returns:
+        ``(dx (N, C, H, W), dgamma (1, C, 1, 1), dbeta (1, C, 1, 1))``.
     """
     shape, group_cache = validation.check_cache("spatial_groupnorm", cache, _ShapedCache)
     validation.check_dout("spatial_groupnorm", dout, shape)

@@ -199,8 +199,10 @@ def _axis_counts(size: int, kernel: int, stride: int, pad: int, out: int, includ
 
 
 def _avg_prepare(x: np.ndarray, pool_param: PoolParam) -> tuple[Window2d, np.ndarray]:
-    """Validate an average pooling's input; return the geometry and the (Ho, Wo) divisors (see
-    the module docstring)."""
+    """Validate an average pooling's input; return the geometry and the (Ho, Wo) divisors.
+
+    The divisors follow ``count_include_pad`` as the module docstring describes.
+    """
     geom, pool_param = _prepare(AVG_OP, x, pool_param, AVG_POOL_PARAM_KEYS)
     include_pad = bool(pool_param.get("count_include_pad", True))
     counts = [

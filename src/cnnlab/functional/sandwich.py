@@ -71,8 +71,10 @@ def conv_relu_forward(
     b: np.ndarray | None = None,
     conv_param: Mapping[str, Any] | None = None,
 ) -> tuple[np.ndarray, tuple]:
-    """Convolution then ReLU. x (N, C, H, W), w (F, C, HH, WW), b (F,) or None ->
-    out (N, F, H', W')."""
+    """Convolution then ReLU.
+
+    x (N, C, H, W), w (F, C, HH, WW), b (F,) or None -> out (N, F, H', W').
+    """
     return _chain_forward(x, (conv_forward, w, b, conv_param), (relu_forward,))
 
 

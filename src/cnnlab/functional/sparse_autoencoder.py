@@ -91,7 +91,16 @@ def init_weights(
     w0 = sqrt(6 / (Lpre + Lpost)) with Lpre, Lpost the layer's fan-in and fan-out, the same for
     both layers here since Lout = Lin. Biases are drawn like the weights (the seed's choice).
 
-    Returns: (W1 (Lin, Lhid), W2 (Lhid, Lin), b1 (Lhid,), b2 (Lin,)), float64.
+    Args:
+        Lin: input (and output) size.
+        Lhid: hidden size.
+        seed: seed or Generator for the draws; None for a fresh unseeded generator.
+
+    Returns:
+        ``(W1 (Lin, Lhid), W2 (Lhid, Lin), b1 (Lhid,), b2 (Lin,))``, float64.
+
+    Raises:
+        ValueError: Lin or Lhid below 1.
     """
     if Lin < 1 or Lhid < 1:
         raise ValueError(f"init_weights: Lin ({Lin}) and Lhid ({Lhid}) must be positive")
@@ -187,14 +196,18 @@ def _cost_grads(W1, W2, b1, b2, X, lam, beta, rho, grad_out=None):
 def ae_cost(W_e: Weights, data: np.ndarray, params: Params) -> tuple[float, Any]:
     """Sparse-autoencoder cost and its gradient (the seed's ``aeCost``, corrected).
 
-    Inputs:
-    - W_e: (W1 (Lin, Lhid), W2 (Lhid, Lin), b1 (Lhid,) or (1, Lhid), b2 (Lin,) or (1, Lin)),
-      as a tuple/list or a dict with keys 'W1', 'W2', 'b1', 'b2'.
-    - data: (N, Lin) inputs, which are also the targets.
-    - params: (Lin, Lhid, lambda, beta, rho) or a dict with those keys.
+    Args:
+        W_e: (W1 (Lin, Lhid), W2 (Lhid, Lin), b1 (Lhid,) or (1, Lhid), b2 (Lin,) or (1, Lin)),
+            as a tuple/list or a dict with keys 'W1', 'W2', 'b1', 'b2'.
+        data: (N, Lin) inputs, which are also the targets.
+        params: (Lin, Lhid, lambda, beta, rho) or a dict with those keys.
 
-    Returns: (J, grads): J a float; grads shaped like W_e (tuple, or dict when W_e is a dict),
-    each gradient with the shape of its weight. Everything in float64.
+    Returns:
+        ``(J, grads)``: J a float; grads shaped like W_e (tuple, or dict when W_e is a dict),
+        each gradient with the shape of its weight. Everything in float64.
+
+    Raises:
+        ValueError: bad params, weight shapes that do not match (Lin, Lhid), or bad data.
     """
     lin, lhid, lam, beta, rho = check_ae_params(params)
     W1, W2, b1, b2 = _as_tuple(W_e)

@@ -331,8 +331,10 @@ def getitem_forward(x: np.ndarray, index: Any) -> tuple[np.ndarray, tuple]:
 
 
 def getitem_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
-    """Gradient of ``x[index]``: zeros of x's shape with ``dout`` added at the selected positions
-    (repeated positions of an integer-array index add up)."""
+    """Gradient of ``x[index]``: zeros of x's shape with ``dout`` added at the selected positions.
+
+    Repeated positions of an integer-array index add up.
+    """
     shape, dtype, index = cache
     grad = np.zeros(shape, dtype=np.result_type(dtype, dout))
     if _is_basic(index):
