@@ -125,21 +125,20 @@ def locked_folder(path: str | os.PathLike) -> Iterator[Path]:
     The lock is ``path/.lock``, an flock'ed file holding the owner's pid: the kernel releases
     it when the owner dies, and the next owner reports the pid it finds there as a stale lock
     (a warning). On entry the temporary files of interrupted atomic writes are removed; on exit
-    the lock file goes, and so does the folder if this call created it and nothing else was
-    written. Raises FileExistsError when ``path`` is a file and FolderInUseError when another
-    process holds the lock.
+    the lock file goes, and so do the folder and the parents this call created if nothing else
+    was written. Raises FileExistsError when ``path`` is a file and FolderInUseError when
+    another process holds the lock.
     """
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise FileExistsError(f"{path} exists and is not a folder")
-    created = not path.exists()
+    created = [p for p in (path, *path.parents) if not p.exists()]
     path.mkdir(parents=True, exist_ok=True)
     lock = path / LOCK_FILE
     try:
         fd = _open_locked(lock)
     except BaseException:
-        if created and not any(path.iterdir()):
-            path.rmdir()
+        _remove_empty(created)
         raise
     try:
         stale = _lock_owner(fd)
@@ -156,5 +155,12 @@ def locked_folder(path: str | os.PathLike) -> Iterator[Path]:
     finally:
         lock.unlink(missing_ok=True)
         os.close(fd)
-        if created and not any(path.iterdir()):
-            path.rmdir()
+        _remove_empty(created)
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove ``folders`` (innermost first) as long as they are empty."""
+    for folder in folders:
+        if any(folder.iterdir()):
+            return
+        folder.rmdir()

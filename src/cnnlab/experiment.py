@@ -376,7 +376,7 @@ def evaluate_arrays(model: Any, X: np.ndarray, y: np.ndarray, num_classes: int) 
 
     X goes to ``model.predict_proba`` as it is (a loaded model normalises raw pixels itself).
     """
-    probs = model.predict_proba(X)
+    probs = _finite(model.predict_proba(X), "evaluate")
     pred = probs.argmax(axis=1)
     cm = confusion_matrix(y, pred, num_classes)
     return {
@@ -415,9 +415,19 @@ def predict_images(
     model = load(run_or_file)
     c, h, w = model.input_shape
     X = np.stack([read_image(p, (h, w), channels=c) for p in images])
-    probs = model.predict_proba(X)
+    probs = _finite(model.predict_proba(X), run_or_file)
     names = model.class_names
     return [[(names[k], float(row[k])) for k in np.argsort(-row)[:top]] for row in probs]
+
+
+def _finite(probs: np.ndarray, source: Any) -> np.ndarray:
+    """``probs`` (N, K), or ValueError naming ``source`` when some are NaN or infinite."""
+    if not np.isfinite(probs).all():
+        raise ValueError(
+            f"{source}: the model's probabilities are NaN or infinite, so its weights are not "
+            "finite numbers; use another model file or checkpoint"
+        )
+    return probs
 
 
 def _write_samples(

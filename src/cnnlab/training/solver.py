@@ -342,8 +342,9 @@ class Solver:
         """One minibatch: forward/backward, then update every parameter and its optimiser
         state together. Signals cannot cut it (the caller runs it in ``StopRequests.step``);
         a KeyboardInterrupt raised by the model itself before the update rewinds the
-        generator and the sample order."""
-        with self._rewind_on_interrupt():
+        generator and the sample order. Overflow is not warned about: a loss that it made
+        NaN or infinite raises TrainingDiverged."""
+        with self._rewind_on_interrupt(), np.errstate(over="ignore", invalid="ignore"):
             if self._order is None:
                 self._order = epoch_order(len(self.X_train), self.rng)
             index = self.t % self.iterations_per_epoch
@@ -384,7 +385,7 @@ class Solver:
 
     def _measure(self) -> tuple[float, float]:
         """Train and validation accuracy; an interrupt leaves the Solver as it was."""
-        with self._rewind_on_interrupt():
+        with self._rewind_on_interrupt(), np.errstate(over="ignore", invalid="ignore"):
             train_acc = self.check_accuracy(self.X_train, self.y_train, self.num_train_samples)
             val_acc = self.check_accuracy(self.X_val, self.y_val, self.num_val_samples)
         return train_acc, val_acc
