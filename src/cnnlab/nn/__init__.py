@@ -1,5 +1,7 @@
-"""cnnlab.nn: stateful layers over :mod:`cnnlab.functional` (``forward`` / ``backward``,
-``params`` / ``grads``, train / eval), containers, initialisers and ``summary``."""
+"""Stateful layers over :mod:`cnnlab.functional`, containers, initialisers and ``summary``.
+
+Every layer has ``forward`` / ``backward``, ``params`` / ``grads`` and train / eval modes.
+"""
 
 from . import init
 from .activation import ELU, LeakyReLU, ReLU, Sigmoid, Tanh

@@ -40,11 +40,13 @@ class WeightBias(Module):
         return ()
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """The op's forward pass on ``x`` with this layer's weight and bias."""
         w, b = self.params["weight"], self.params.get("bias")
         out, self._cache = self._ops[0](x, w, b, *self.op_args())
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
+        """The op's backward pass: stores the weight and bias gradients, returns dx."""
         dx, self.grads["weight"], db = self._ops[1](dout, self._cache)
         if db is not None:
             self.grads["bias"] = db

@@ -1,5 +1,7 @@
-"""Containers and reshaping: Sequential (a chain of layers), Residual (a block plus a
-shortcut) and Flatten."""
+"""Containers and reshaping: Sequential, Residual and Flatten.
+
+Sequential is a chain of layers, Residual a block plus a shortcut.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +29,9 @@ class Sequential(Module):
 
     A ``ValueError`` raised inside a layer is re-raised with the layer's name, type and input
     shape in front, so a bad shape deep in a network says where it happened.
+
+    Args:
+        *layers: the layers in order, or a single mapping from names to layers.
     """
 
     def __init__(self, *layers: Module | Mapping[str, Module]) -> None:
@@ -39,10 +44,22 @@ class Sequential(Module):
                 self.append(layer)
 
     def append(self, layer: Module, name: str | None = None) -> Sequential:
+        """Add ``layer`` at the end, named ``name`` or by its position; returns ``self``."""
         self.add_module(str(len(self._modules)) if name is None else name, layer)
         return self
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """Run ``x`` through every layer in order.
+
+        Args:
+            x: input of the first layer, e.g. (N, C, H, W).
+
+        Returns:
+            The output of the last layer.
+
+        Raises:
+            ValueError: a layer's error, prefixed with its name, type and input shape.
+        """
         for name, layer in self._modules.items():
             try:
                 x = layer.forward(x)
@@ -53,6 +70,14 @@ class Sequential(Module):
         return x
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
+        """Run the layers' backward passes in reverse order.
+
+        Args:
+            dout: gradient shaped like the last forward output.
+
+        Returns:
+            dx, shaped like the last forward input.
+        """
         for layer in reversed(self._modules.values()):
             dout = layer.backward(dout)
         return dout
@@ -78,6 +103,11 @@ class Residual(Module):
     ``shortcut`` is None for the identity or a module (typically a strided 1x1 ``Conv2d``,
     perhaps followed by batch norm) that projects x to the block's output shape. ``relu=False``
     leaves out the final ReLU.
+
+    Args:
+        block: the main branch.
+        shortcut: the projection, or None for the identity.
+        relu: whether to apply the final ReLU.
     """
 
     def __init__(self, block: Module, shortcut: Module | None = None, relu: bool = True) -> None:
@@ -89,6 +119,17 @@ class Residual(Module):
         self._cache = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """Block and shortcut on ``x``, summed, then the ReLU.
+
+        Args:
+            x: input, e.g. (N, C, H, W).
+
+        Returns:
+            Output shaped like the block's output.
+
+        Raises:
+            ValueError: block and shortcut outputs of different shapes.
+        """
         main = self._modules["block"].forward(x)
         skip = self._modules["shortcut"].forward(x) if "shortcut" in self._modules else x
         if main.shape != skip.shape:
@@ -103,6 +144,14 @@ class Residual(Module):
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
+        """Gradient through the ReLU, then the sum of the block's and the shortcut's dx.
+
+        Args:
+            dout: gradient shaped like the forward output.
+
+        Returns:
+            dx, shaped like the forward input.
+        """
         if self.relu:
             dout = relu_backward(dout, self._cache)
         dx = self._modules["block"].backward(dout)
@@ -111,6 +160,7 @@ class Residual(Module):
         return dx + dout
 
     def extra_repr(self) -> str:
+        """The ``relu`` flag, for the module's repr."""
         return f"relu={self.relu}"
 
 
@@ -118,9 +168,21 @@ class Flatten(Module):
     """(N, d1, ..., dk) -> (N, d1 * ... * dk); backward restores the input shape."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """Flatten every axis after the batch axis.
+
+        Args:
+            x: (N, d1, ..., dk) input.
+
+        Returns:
+            (N, d1 * ... * dk), a view of ``x`` where possible.
+
+        Raises:
+            ValueError: ``x`` without a batch axis.
+        """
         check_batch_axis("Flatten", x, "input")
         self._shape = x.shape
         return x.reshape(x.shape[0], -1)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
+        """Reshape dout (N, d1 * ... * dk) back to the forward input's (N, d1, ..., dk)."""
         return dout.reshape(self._shape)

@@ -25,6 +25,23 @@ class Conv2d(WeightBias):
     ``padding`` is an int, a pair, ``'valid'`` (0) or ``'same'`` (stride 1, odd kernel: output
     keeps H and W, like Keras's ``padding='same'``). Output (N, F, H', W') with PyTorch's size
     rule ``H' = (H + 2 pad - dilation (HH - 1) - 1) // stride + 1``.
+
+    Args:
+        in_channels: C.
+        out_channels: F, the number of filters.
+        kernel_size: (HH, WW), or one int for both.
+        stride: int or (h, w) pair.
+        padding: int, (h, w) pair, ``'valid'`` or ``'same'``.
+        dilation: int or (h, w) pair.
+        bias: whether to add a bias (False: none allocated, as ``bias=False`` in PyTorch).
+        weight_init: initialiser name, float ``weight_scale`` or callable, as
+            :func:`cnnlab.nn.init.get_initializer` takes.
+        dtype: dtype of the parameters.
+        rng: Generator or int seed for the weight draw; None for fresh entropy.
+
+    Raises:
+        ValueError: bad kernel, stride, padding or dilation, or ``'same'`` with a stride or an
+            even effective kernel.
     """
 
     _ops = (conv_forward, conv_backward)
@@ -59,12 +76,15 @@ class Conv2d(WeightBias):
 
     @property
     def conv_param(self) -> dict[str, tuple[int, int]]:
+        """The functional op's ``conv_param``: stride, pad and dilation as (h, w) pairs."""
         return {"stride": self.stride, "pad": self.padding, "dilation": self.dilation}
 
     def op_args(self) -> tuple[dict[str, tuple[int, int]]]:
+        """The op's argument after ``(x, w, b)``: ``(conv_param,)``."""
         return (self.conv_param,)
 
     def extra_repr(self) -> str:
+        """Channels, kernel, stride, padding, dilation and bias, for the module's repr."""
         return (
             f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
             f"stride={self.stride}, padding={self.padding}, dilation={self.dilation}, "

@@ -11,8 +11,9 @@ from .module import Module
 
 
 class Dropout(Module):
-    """Zero each unit with probability ``p`` in training mode and scale the rest by 1 / (1 - p);
-    the identity in eval mode. Input and output have any (equal) shape.
+    """Zero each unit with probability ``p`` in training mode, scale the rest by 1 / (1 - p).
+
+    The identity in eval mode. Input and output have any (equal) shape.
 
     ``p`` is the DROP probability, as in ``torch.nn.Dropout(p)`` and Keras ``Dropout(rate)``
     (the functional op's CS231n ``p`` is the keep probability, ``1 - p`` here).
@@ -21,6 +22,13 @@ class Dropout(Module):
     int seed), and the mask of the k-th training pass comes from ``default_rng((key, k))``. The
     buffer ``rng_state`` = [key, k] (int64) is part of ``state_dict()``, so a checkpointed run
     draws the same masks after resuming as the uninterrupted run.
+
+    Args:
+        p: drop probability, in [0, 1).
+        rng: Generator or int seed the mask key is drawn from; None for fresh entropy.
+
+    Raises:
+        ValueError: ``p`` outside [0, 1).
     """
 
     def __init__(self, p: float = 0.5, rng: np.random.Generator | int | None = None) -> None:
@@ -33,6 +41,10 @@ class Dropout(Module):
         self._cache = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """Drop and scale units of ``x`` (any shape) in training mode; return ``x`` in eval mode.
+
+        Each training call advances the mask counter in the ``rng_state`` buffer.
+        """
         param: dict = {"p": 1.0 - self.p, "mode": "train" if self.training else "test"}
         if self.training:
             state = self.buffers["rng_state"]
@@ -42,7 +54,9 @@ class Dropout(Module):
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
+        """Gradient dx from dout, both shaped like the last forward input (the same mask)."""
         return dropout_backward(dout, self._cache)
 
     def extra_repr(self) -> str:
+        """The drop probability, for the module's repr."""
         return f"p={self.p}"

@@ -59,8 +59,10 @@ def kaiming_normal(
 def xavier_uniform(
     shape: tuple[int, ...], rng: np.random.Generator, dtype=np.float32
 ) -> np.ndarray:
-    """Glorot initialisation: ``U(-a, a)`` with ``a = sqrt(6 / (fan_in + fan_out))`` (Keras's
-    default ``glorot_uniform``)."""
+    """Glorot initialisation: ``U(-a, a)`` with ``a = sqrt(6 / (fan_in + fan_out))``.
+
+    This is Keras's default ``glorot_uniform``.
+    """
     fan_in, fan_out = fans(shape)
     bound = np.sqrt(6.0 / (fan_in + fan_out))
     return rng.uniform(-bound, bound, size=shape).astype(dtype)
@@ -86,8 +88,18 @@ _NAMED: dict[str, Initializer] = {
 
 
 def get_initializer(spec: str | float | Initializer) -> Initializer:
-    """Resolve ``spec``: a name (``kaiming_normal``/``he_normal``, ``xavier_uniform``/
-    ``glorot_uniform``, ``zeros``), a float ``weight_scale`` (scaled normal) or a callable."""
+    """Resolve ``spec`` to an initialiser ``init(shape, rng, dtype) -> array``.
+
+    Args:
+        spec: a name (``kaiming_normal``/``he_normal``, ``xavier_uniform``/``glorot_uniform``,
+            ``zeros``), a float ``weight_scale`` (scaled normal) or a callable (returned as is).
+
+    Returns:
+        The initialiser.
+
+    Raises:
+        ValueError: an unknown name or a spec of another kind.
+    """
     if isinstance(spec, str):
         if spec not in _NAMED:
             raise ValueError(f"init: unknown initialiser {spec!r}; choose from {sorted(_NAMED)}")

@@ -32,6 +32,10 @@ class _BatchNorm(Module):
         self._cache = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """Normalise ``x`` with batch statistics (train) or the running ones (eval).
+
+        In training mode the running statistics are updated in place.
+        """
         bn_param = {
             "mode": "train" if self.training else "test",
             "eps": self.eps,
@@ -46,21 +50,37 @@ class _BatchNorm(Module):
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
+        """Store the weight and bias gradients; return dx, shaped like the forward input."""
         dx, self.grads["weight"], self.grads["bias"] = self._ops[1](dout, self._cache)
         return dx
 
     def extra_repr(self) -> str:
+        """Features, eps and momentum, for the module's repr."""
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
 
 
 class BatchNorm1d(_BatchNorm):
-    """Batch norm of x (N, D) over the batch; weight, bias, running stats (D,)."""
+    """Batch norm of x (N, D) over the batch; weight, bias, running stats (D,).
+
+    Args:
+        num_features: D.
+        eps: added to the variance before the square root.
+        momentum: weight of the old running statistics in each update (CS231n convention).
+        dtype: dtype of the parameters and buffers.
+    """
 
     _ops = (F.batchnorm_forward, F.batchnorm_backward_alt)
 
 
 class BatchNorm2d(_BatchNorm):
-    """Spatial batch norm of x (N, C, H, W) over N, H, W; weight, bias, running stats (C,)."""
+    """Spatial batch norm of x (N, C, H, W) over N, H, W; weight, bias, running stats (C,).
+
+    Args:
+        num_features: C.
+        eps: added to the variance before the square root.
+        momentum: weight of the old running statistics in each update (CS231n convention).
+        dtype: dtype of the parameters and buffers.
+    """
 
     _ops = (F.spatial_batchnorm_forward, F.spatial_batchnorm_backward)
 
@@ -69,6 +89,11 @@ class LayerNorm(Module):
     """Normalise each sample over its trailing ``normalized_shape`` dims (as torch.nn.LayerNorm).
 
     x (N, *normalized_shape); weight and bias have shape ``normalized_shape``.
+
+    Args:
+        normalized_shape: the trailing dims normalised over, an int for one dim.
+        eps: added to the variance before the square root.
+        dtype: dtype of the parameters.
     """
 
     def __init__(
@@ -82,6 +107,17 @@ class LayerNorm(Module):
         self._cache = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """Normalise each sample of x (N, *normalized_shape), then scale and shift.
+
+        Args:
+            x: (N, *normalized_shape) input.
+
+        Returns:
+            Output shaped like ``x``.
+
+        Raises:
+            ValueError: ``x`` whose trailing dims are not ``normalized_shape``.
+        """
         if tuple(np.shape(x)[1:]) != self.normalized_shape:
             raise ValueError(
                 f"LayerNorm: input must be (N, *{self.normalized_shape}), got {np.shape(x)}"
@@ -91,18 +127,32 @@ class LayerNorm(Module):
         return out.reshape(x.shape)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
+        """Store the weight and bias gradients; return dx from dout (N, *normalized_shape)."""
         dx, dw, db = F.layernorm_backward(dout.reshape(dout.shape[0], -1), self._cache)
         self.grads["weight"] = dw.reshape(self.normalized_shape)
         self.grads["bias"] = db.reshape(self.normalized_shape)
         return dx.reshape(dout.shape)
 
     def extra_repr(self) -> str:
+        """Normalised shape and eps, for the module's repr."""
         return f"{self.normalized_shape}, eps={self.eps}"
 
 
 class GroupNorm(Module):
-    """Group norm of x (N, C, H, W): channels split into ``num_groups`` groups, each sample and
-    group normalised over its channels and pixels; weight and bias (C,)."""
+    """Group norm of x (N, C, H, W), each sample normalised per group of channels.
+
+    The C channels are split into ``num_groups`` groups; each sample and group is normalised over
+    its channels and pixels. Weight and bias are (C,).
+
+    Args:
+        num_groups: G, a divisor of ``num_channels``.
+        num_channels: C.
+        eps: added to the variance before the square root.
+        dtype: dtype of the parameters.
+
+    Raises:
+        ValueError: ``num_groups`` below 1 or not dividing ``num_channels``.
+    """
 
     def __init__(
         self, num_groups: int, num_channels: int, eps: float = 1e-5, dtype: type = np.float32
@@ -119,16 +169,19 @@ class GroupNorm(Module):
         self._cache = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """Normalise x (N, C, H, W) per sample and group; the output has the same shape."""
         shape = (1, self.num_channels, 1, 1)
         w, b = self.params["weight"].reshape(shape), self.params["bias"].reshape(shape)
         out, self._cache = F.spatial_groupnorm_forward(x, w, b, self.num_groups, {"eps": self.eps})
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
+        """Store the weight and bias gradients; return dx (N, C, H, W) from dout (N, C, H, W)."""
         dx, dw, db = F.spatial_groupnorm_backward(dout, self._cache)
         self.grads["weight"] = dw.reshape(self.num_channels)
         self.grads["bias"] = db.reshape(self.num_channels)
         return dx
 
     def extra_repr(self) -> str:
+        """Groups, channels and eps, for the module's repr."""
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}"

@@ -24,8 +24,10 @@ def eval_mode(module: Module) -> Iterator[Module]:
 
 
 def _rows(module: Module, x: np.ndarray, prefix: str, rows: list) -> np.ndarray:
-    """Run ``x`` through ``module``, appending ``(name, type, out shape, params)`` rows;
-    Sequential containers are expanded into their layers."""
+    """Run ``x`` through ``module``, appending ``(name, type, out shape, params)`` rows.
+
+    Sequential containers are expanded into their layers.
+    """
     if isinstance(module, Sequential) and len(module):
         for name, child in module.named_children():
             x = _rows(child, x, f"{prefix}.{name}" if prefix else name, rows)
@@ -36,6 +38,7 @@ def _rows(module: Module, x: np.ndarray, prefix: str, rows: list) -> np.ndarray:
 
 
 def _table(rows: list, trainable: int, frozen: int) -> str:
+    """Format the rows and the parameter totals as Keras's summary table."""
     header = ("Layer (type)", "Output Shape", "Param #")
     cells = [
         (f"{n} ({t})", "(None, " + ", ".join(map(str, s[1:])) + ")", f"{p:,}")
@@ -64,6 +67,17 @@ def summary(model: Module, input_shape: Sequence[int] | None = None) -> str:
     restored afterwards. Trainable params are the ``params`` arrays; non-trainable are the
     floating-point buffers (batch-norm running statistics), counted as Keras counts them; integer
     buffers (a dropout layer's random state) are not parameters and are not counted.
+
+    Args:
+        model: a Module, or a model with a ``net`` Module.
+        input_shape: one input's shape without the batch axis, e.g. (C, H, W); None for the
+            model's ``input_shape``.
+
+    Returns:
+        The table, one line per row.
+
+    Raises:
+        ValueError: ``model`` without a Module, or no input shape known.
     """
     net = getattr(model, "net", model)
     if not isinstance(net, Module):
