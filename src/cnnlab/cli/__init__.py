@@ -21,7 +21,7 @@ import zipfile
 from collections.abc import Sequence
 from typing import NoReturn
 
-COMMANDS: tuple[str, ...] = ("train", "models", "report", "knn", "autoencoder", "bench")
+COMMANDS: tuple[str, ...] = ("train", "models", "report", "knn", "autoencoder", "bench", "recipes")
 
 # Failures a user can cause and fix (bad values, files, memory, a diverging run); any other
 # exception is reported as unexpected, with its type.

@@ -1,0 +1,92 @@
+"""The seeds' experiments by name: ``cnnlab recipe list`` / ``cnnlab recipe run NAME``.
+
+A recipe is one experiment of a seed (a table row, a figure, a comparison) as one function,
+``fn(out, tiny=False, seed=0) -> dict``: it writes its files (figures, weights, tables) into the
+folder ``out`` and returns its measured figures as a JSON-serialisable dict. ``tiny=True``
+shrinks the data and the iterations so that the whole recipe runs in seconds (the smoke tests
+and ``--tiny``); the figures it then measures mean nothing.
+
+:data:`RECIPES` maps each name to a :class:`Recipe`: the function, a one-line description and
+the seed's own figure as text, to read beside the measured one. The recipes of seed NNN live in
+``recipes/seedNNN*.py``, one module per seed (or per seed question); their modules import the
+heavy parts (data, PyTorch) inside the functions, so that listing the recipes is quick.
+:func:`run_recipe` runs one and records it in ``out/recipe.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from cnnlab._io import atomic_open
+
+
+class Recipe(NamedTuple):
+    """One named experiment.
+
+    Attributes:
+        fn: ``fn(out: Path, tiny: bool = False, seed: int = 0) -> dict`` runs it.
+        description: one line, what it does.
+        seed_figure: what the seed reports (or expects) for it, as text.
+    """
+
+    fn: Callable[..., dict[str, Any]]
+    description: str
+    seed_figure: str
+
+
+RECIPES: dict[str, Recipe] = {}
+
+
+def get(name: str) -> Recipe:
+    """The recipe called ``name``.
+
+    Raises:
+        ValueError: no recipe has that name (the message lists them).
+    """
+    try:
+        return RECIPES[name]
+    except KeyError:
+        known = ", ".join(sorted(RECIPES)) or "none"
+        raise ValueError(f"recipe: unknown recipe {name!r}; known: {known}") from None
+
+
+def run_recipe(
+    name: str, out: str | os.PathLike, tiny: bool = False, seed: int = 0
+) -> dict[str, Any]:
+    """Run the recipe ``name`` into the folder ``out`` and record it in ``out/recipe.json``.
+
+    Args:
+        name: a key of :data:`RECIPES`.
+        out: the output folder (created if missing).
+        tiny: the seconds-long smoke version.
+        seed: the random seed handed to the recipe.
+
+    Returns:
+        The record written to recipe.json: name, description, seed_figure, tiny, seed, seconds
+        and ``results`` (the recipe's own dict).
+
+    Raises:
+        ValueError: unknown name.
+    """
+    recipe = get(name)
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    results = recipe.fn(folder, tiny=tiny, seed=seed)
+    record = {
+        "name": name,
+        "description": recipe.description,
+        "seed_figure": recipe.seed_figure,
+        "tiny": tiny,
+        "seed": seed,
+        "seconds": time.perf_counter() - start,
+        "results": results,
+    }
+    with atomic_open(folder / "recipe.json") as f:
+        f.write(json.dumps(record, indent=2).encode())
+    return record
