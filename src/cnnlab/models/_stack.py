@@ -11,8 +11,17 @@ from cnnlab.nn.init import Initializer, as_generator
 
 
 class ConvStack:
-    """Collects named layers in order, tracking the channel count, with the settings every
-    convolution and fully-connected layer of the network shares (initialiser, dtype, generator).
+    """Collects named layers in order, tracking the channel count.
+
+    It also holds the settings every convolution and fully-connected layer of the network shares
+    (initialiser, dtype, generator).
+
+    Args:
+        in_channels: C of the network's input (N, C, H, W).
+        weight_init: initialiser name, float ``weight_scale`` or callable
+            (:func:`cnnlab.nn.init.get_initializer`).
+        dtype: dtype of the parameters.
+        seed: seed or Generator of the weights.
 
     Attributes:
         rng: the network's generator (from ``seed``), shared by its layers.

@@ -1,5 +1,8 @@
-"""``AllConvNet``: a fully convolutional network without pooling layers (the practical's
-task 1; after Springenberg et al., "Striving for simplicity: the all convolutional net")."""
+"""``AllConvNet``: a fully convolutional network without pooling layers.
+
+The practical's task 1, after Springenberg et al., "Striving for simplicity: the all
+convolutional net".
+"""
 
 from __future__ import annotations
 
@@ -21,6 +24,16 @@ class AllConvNet(Classifier):
     pad 1) - relu (halving H and W). Then conv3x3(c_last, pad 1) - relu - conv1x1(c_last) -
     relu - conv1x1(num_classes), and the class maps are averaged over space (All-CNN-C's
     global averaging, no weights) to scores (N, num_classes). Kaiming-normal weights.
+
+    Args:
+        input_dim: (C, H, W) of one image.
+        num_classes: number of class scores.
+        widths: the width of each downsampling pair of convolutions.
+        weight_init: initialiser name, float ``weight_scale`` or callable
+            (:func:`cnnlab.nn.init.get_initializer`).
+        reg: L2 strength of the loss's weight penalty (see :class:`Classifier`).
+        dtype: dtype of the parameters.
+        seed: seed or Generator of the weights.
     """
 
     def __init__(

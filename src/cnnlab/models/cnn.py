@@ -1,5 +1,7 @@
-"""Three-layer convolutional networks: the CS231n ``ThreeLayerConvNet`` and the TensorFlow
-notebook's variant (``TFThreeLayerConvNet``)."""
+"""Three-layer convolutional networks: CS231n's ``ThreeLayerConvNet`` and a TensorFlow variant.
+
+The variant, ``TFThreeLayerConvNet``, is the TensorFlow notebook's network.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +23,17 @@ class ThreeLayerConvNet(Classifier):
 
     ``params``: W1 (F, C, fs, fs), b1 (F,), W2 (F * H/2 * W/2, hidden_dim), b2 (hidden_dim,),
     W3 (hidden_dim, num_classes), b3 (num_classes,) - the layers' own arrays.
+
+    Args:
+        input_dim: (C, H, W) of one image.
+        num_filters: F, filters of the convolution.
+        filter_size: the (odd) side of the square filters.
+        hidden_dim: units of the hidden affine layer.
+        num_classes: number of class scores.
+        weight_scale: standard deviation of the normal weights.
+        reg: L2 strength of the loss's weight penalty (see :class:`Classifier`).
+        dtype: dtype of the parameters.
+        seed: seed or Generator of the weights.
     """
 
     def __init__(
@@ -72,6 +85,15 @@ class TFThreeLayerConvNet(Classifier):
     - relu - flatten - fully connected to ``num_classes``. Weights are Kaiming-normal
     (``variance_scaling_initializer(scale=2)``: std ``sqrt(2 / fan_in)``), biases zero.
     Input (N, C, H, W); the fully-connected layer has ``channel_2 * H * W`` inputs.
+
+    Args:
+        input_dim: (C, H, W) of one image.
+        channel_1: filters of the first convolution.
+        channel_2: filters of the second convolution.
+        num_classes: number of class scores.
+        reg: L2 strength of the loss's weight penalty (see :class:`Classifier`).
+        dtype: dtype of the parameters.
+        seed: seed or Generator of the weights.
     """
 
     def __init__(

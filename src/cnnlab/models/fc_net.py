@@ -1,5 +1,4 @@
-"""``FullyConnectedNet``: the CS231n multi-layer perceptron with optional normalisation and
-dropout."""
+"""``FullyConnectedNet``: the CS231n multi-layer perceptron with optional norm and dropout."""
 
 from __future__ import annotations
 
@@ -23,6 +22,20 @@ class FullyConnectedNet(Classifier):
     ``dropout_keep_ratio`` is the probability of KEEPING a unit (CS231n); 1 means no dropout.
     ``seed`` seeds the initialisation and the dropout masks (a seeded network draws a new but
     reproducible mask on each training pass). Input (N, *) flattening to ``input_dim`` features.
+
+    Args:
+        hidden_dims: units of each hidden layer (L - 1 of them).
+        input_dim: D, the number of features of one input.
+        num_classes: number of class scores.
+        dropout_keep_ratio: probability of keeping a unit, in (0, 1].
+        normalization: None, ``"batchnorm"`` or ``"layernorm"``.
+        reg: L2 strength of the loss's weight penalty (see :class:`Classifier`).
+        weight_scale: standard deviation of the normal weights.
+        dtype: dtype of the parameters.
+        seed: seed or Generator of the weights and dropout masks.
+
+    Raises:
+        ValueError: an unknown ``normalization`` or ``dropout_keep_ratio`` outside (0, 1].
     """
 
     def __init__(

@@ -32,10 +32,10 @@ TRUNCATED_NORMAL_STD = 0.87962566103423978
 def variance_scaling(
     shape: tuple[int, ...], rng: np.random.Generator, dtype: type = np.float32, scale: float = 2.0
 ) -> np.ndarray:
-    """TensorFlow 1.x's ``variance_scaling_initializer(scale)`` with its defaults (mode
-    'fan_in', truncated normal), for cnnlab's weight layouts.
+    """TensorFlow 1.x's ``variance_scaling_initializer(scale)`` for cnnlab's weight layouts.
 
-    Draws N(0, 1) truncated to [-2, 2] (values outside are drawn again) and scales it by
+    TensorFlow's defaults are kept: mode 'fan_in', truncated normal. Draws N(0, 1) truncated to
+    [-2, 2] (values outside are drawn again) and scales it by
     ``sqrt(scale / fan_in) / TRUNCATED_NORMAL_STD``, so the weights have standard deviation
     ``sqrt(scale / fan_in)``: Kaiming's for ``scale=2``.
 
@@ -61,8 +61,9 @@ def variance_scaling(
 
 
 class TwoLayerFC(Module):
-    """flatten - dense ``hidden_size`` - relu - dense ``num_classes`` (the notebook's
-    ``TwoLayerFC(tf.keras.Model)``), forward only.
+    """flatten - dense ``hidden_size`` - relu - dense ``num_classes``, forward only.
+
+    The notebook's ``TwoLayerFC(tf.keras.Model)``.
 
     Args:
         hidden_size: units of the hidden layer (the notebook trains 4000).
@@ -92,15 +93,19 @@ class TwoLayerFC(Module):
         self.fc2 = Linear(hidden_size, num_classes, rng=rng, **kw)
 
     def forward(self, x: Tensor) -> Tensor:
+        """Scores (N, num_classes) from x (N, d1, ..., dk); the tape records the backward pass."""
         return self.fc2(F.relu(self.fc1(F.flatten(x))))
 
 
 class ThreeLayerConvNet(Module):
-    """conv ``channel_1`` 5x5 pad 2 - relu - conv ``channel_2`` 3x3 pad 1 - relu - flatten -
-    dense ``num_classes`` (the notebook's ``ThreeLayerConvNet(tf.keras.Model)``), forward only.
+    """The notebook's ``ThreeLayerConvNet(tf.keras.Model)``: two convolutions and a dense layer.
+
+    conv ``channel_1`` 5x5 pad 2 - relu - conv ``channel_2`` 3x3 pad 1 - relu - flatten -
+    dense ``num_classes``, forward only.
 
     Args:
-        channel_1, channel_2: filters of the two convolutions.
+        channel_1: filters of the first convolution.
+        channel_2: filters of the second convolution.
         num_classes: number of scores.
         input_dim: (C, H, W) of one image; the dense layer has ``channel_2 * H * W`` inputs.
         dtype: dtype of the weights.
@@ -128,6 +133,7 @@ class ThreeLayerConvNet(Module):
         self.fc = Linear(channel_2 * h * w, num_classes, **kw)
 
     def forward(self, x: Tensor) -> Tensor:
+        """Scores (N, num_classes) from x (N, C, H, W); the tape records the backward pass."""
         x = F.relu(self.conv1(x))
         x = F.relu(self.conv2(x))
         return self.fc(F.flatten(x))
@@ -138,6 +144,15 @@ class KerasTwoLayerFC(Classifier):
 
     ``input_dim`` is the flat input size D; inputs (N, D) or images that flatten to D.
     The other arguments are :class:`TwoLayerFC`'s and the Classifier's.
+
+    Args:
+        input_dim: D, the number of features of one input.
+        hidden_size: units of the hidden layer.
+        num_classes: number of class scores.
+        bias: give both dense layers a (zero) bias.
+        reg: L2 strength of the loss's weight penalty (see :class:`Classifier`).
+        dtype: dtype of the parameters.
+        seed: seed or Generator of the weights.
     """
 
     def __init__(
@@ -155,8 +170,19 @@ class KerasTwoLayerFC(Classifier):
 
 
 class KerasThreeLayerConvNet(Classifier):
-    """:class:`ThreeLayerConvNet` as a Classifier (softmax loss); registered as
-    ``keras_three_layer``. Input (N, C, H, W) with (C, H, W) = ``input_dim``."""
+    """:class:`ThreeLayerConvNet` as a Classifier (softmax loss), registry's ``keras_three_layer``.
+
+    Input (N, C, H, W) with (C, H, W) = ``input_dim``.
+
+    Args:
+        input_dim: (C, H, W) of one image.
+        channel_1: filters of the first convolution.
+        channel_2: filters of the second convolution.
+        num_classes: number of class scores.
+        reg: L2 strength of the loss's weight penalty (see :class:`Classifier`).
+        dtype: dtype of the parameters.
+        seed: seed or Generator of the weights.
+    """
 
     def __init__(
         self,

@@ -14,12 +14,28 @@ from .classifier import Classifier
 
 
 class MNISTNet(Classifier):
-    """conv5x5(16) - avgpool2 - relu - conv5x5(16) - avgpool2 - relu - conv3x3(10) - avgpool2 -
+    """The small MNIST network: three 'valid' convolutions, each followed by a 2x2 average pool.
+
+    conv5x5(16) - avgpool2 - relu - conv5x5(16) - avgpool2 - relu - conv3x3(10) - avgpool2 -
     softmax, all convolutions 'valid' (no padding), stride 1.
 
     On (1, 28, 28): 28 -> 24 -> 12 -> 8 -> 4 -> 2 -> 1, so the last pool leaves the 10 class
     scores. As in the assignment the convolutions have no bias and weights ``N(0, 0.1**2)``
     (``bias=True`` / ``weight_init`` change that).
+
+    Args:
+        input_dim: (C, H, W) of one image.
+        num_classes: number of class scores.
+        filters: filters of the first two convolutions.
+        bias: give the convolutions a (zero) bias.
+        weight_init: initialiser name, float ``weight_scale`` or callable
+            (:func:`cnnlab.nn.init.get_initializer`).
+        reg: L2 strength of the loss's weight penalty (see :class:`Classifier`).
+        dtype: dtype of the parameters.
+        seed: seed or Generator of the weights.
+
+    Raises:
+        ValueError: an input size whose last pool does not end at 1 x 1.
     """
 
     def __init__(

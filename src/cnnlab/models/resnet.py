@@ -15,8 +15,21 @@ from .classifier import Classifier
 def basic_block(
     in_channels: int, out_channels: int, stride: int, dtype: type, rng: np.random.Generator
 ) -> Residual:
-    """conv3x3(stride) - bn - relu - conv3x3 - bn, plus the identity, or a 1x1 conv (stride) - bn
-    projection when the shape changes; ReLU after the sum. Convs have no bias (bn follows)."""
+    """A basic residual block: conv3x3(stride) - bn - relu - conv3x3 - bn, plus a shortcut.
+
+    The shortcut is the identity, or a 1x1 conv (stride) - bn projection when the shape changes;
+    ReLU after the sum. Convs have no bias (bn follows).
+
+    Args:
+        in_channels: C of the input (N, C, H, W).
+        out_channels: channels of the output (N, out_channels, H / stride, W / stride).
+        stride: stride of the first convolution (and of the projection).
+        dtype: dtype of the parameters.
+        rng: Generator of the weights.
+
+    Returns:
+        The block as a :class:`~cnnlab.nn.Residual`.
+    """
     kw = {"bias": False, "dtype": dtype, "rng": rng}
     block = Sequential(
         {
@@ -39,11 +52,25 @@ def basic_block(
 
 
 class ResNet(Classifier):
-    """stem conv3x3 - bn - relu, then one stage per width with ``blocks`` basic residual blocks
+    """A small residual network: stem, stages of basic blocks, global average pool, FC.
+
+    stem conv3x3 - bn - relu, then one stage per width with ``blocks`` basic residual blocks
     each (every stage after the first starts with stride 2), global average pool, FC.
 
     Defaults (widths 16, 32, 64, one block per stage) give a ResNet-8 for (3, 32, 32) inputs;
     ``blocks=(3, 3, 3)`` gives the CIFAR ResNet-20 layout. Kaiming-normal weights.
+
+    Args:
+        input_dim: (C, H, W) of one image.
+        num_classes: number of class scores.
+        widths: channels of each stage.
+        blocks: blocks per stage, one int for all or one count per width.
+        reg: L2 strength of the loss's weight penalty (see :class:`Classifier`).
+        dtype: dtype of the parameters.
+        seed: seed or Generator of the weights.
+
+    Raises:
+        ValueError: ``blocks`` with a count per stage that does not match ``widths``.
     """
 
     def __init__(
