@@ -90,11 +90,6 @@ _CONV = Function("conv2d", ops.conv_forward, ops.conv_backward, arity=3)
 _AFFINE = Function("linear", ops.affine_forward, ops.affine_backward, arity=3)
 
 
-def _bias_or_zeros(bias: Tensor | None, size: int, like: Tensor) -> Tensor | np.ndarray:
-    """``bias``, or constant zeros (size,) for None."""
-    return np.zeros(size, dtype=as_tensor(like).dtype) if bias is None else bias
-
-
 def conv2d(
     x: Tensor,
     weight: Tensor,
@@ -107,8 +102,6 @@ def conv2d(
 
     Returns (N, F, H', W') with ``H' = (H + 2 pad - dilation (HH - 1) - 1) // stride + 1``.
     """
-    weight = as_tensor(weight)
-    bias = _bias_or_zeros(bias, weight.shape[0], weight)
     param = {"stride": stride, "pad": padding, "dilation": dilation}
     return _CONV(x, weight, bias, param)
 
@@ -116,8 +109,7 @@ def conv2d(
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x.reshape(N, D) @ weight + bias``: x (N, d1, ..., dk), weight (D, M), bias (M,) or
     None -> (N, M). The CS231n affine layer."""
-    weight = as_tensor(weight)
-    return _AFFINE(x, weight, _bias_or_zeros(bias, weight.shape[-1], weight))
+    return _AFFINE(x, weight, bias)
 
 
 def _pool_param(kernel_size: Pair, stride: Pair | None, padding: Pair, ceil_mode: bool) -> dict:

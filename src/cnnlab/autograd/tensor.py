@@ -43,9 +43,10 @@ class Function:
         forward: ``forward(*arrays, *args, **kwargs) -> (out, cache)``.
         backward: ``backward(dout, cache) ->`` the gradient of the single array input, or a
             tuple with one gradient per array input.
-        arity: how many leading positional arguments are array inputs (Tensors or anything
-            ``np.asarray`` accepts); None means all positional arguments are. The rest, and
-            the keyword arguments, are passed to ``forward`` unchanged.
+        arity: how many leading positional arguments are array inputs (Tensors, anything
+            ``np.asarray`` accepts, or None for an optional input the op takes as None, such as
+            a missing bias); None means all positional arguments are. The rest, and the keyword
+            arguments, are passed to ``forward`` unchanged.
     """
 
     def __init__(
@@ -56,10 +57,11 @@ class Function:
     def __call__(self, *args: Any, **kwargs: Any) -> Tensor:
         """Run the op on Tensors; the result is recorded when an input requires grad."""
         n = len(args) if self.arity is None else self.arity
-        inputs = [as_tensor(a) for a in args[:n]]
-        out, cache = self.forward(*(t.data for t in inputs), *args[n:], **kwargs)
+        inputs = [None if a is None else as_tensor(a) for a in args[:n]]
+        arrays = (None if t is None else t.data for t in inputs)
+        out, cache = self.forward(*arrays, *args[n:], **kwargs)
         result = Tensor(out)
-        if is_grad_enabled() and any(t.requires_grad for t in inputs):
+        if is_grad_enabled() and any(t is not None and t.requires_grad for t in inputs):
             result.requires_grad = True
             result.node = Node(self, cache, [_source(t) for t in inputs])
         return result
@@ -275,9 +277,10 @@ def _seed(root: Tensor, grad: Any) -> np.ndarray:
 Vertex = Node | Tensor  # a step of the walk: a Node, or a leaf Tensor
 
 
-def _source(tensor: Tensor) -> Vertex | None:
-    """Where the gradient of an op input goes: its Node, itself (a leaf), None (a constant)."""
-    if not tensor.requires_grad:
+def _source(tensor: Tensor | None) -> Vertex | None:
+    """Where the gradient of an op input goes: its Node, itself (a leaf), None (a constant or
+    an optional input left out)."""
+    if tensor is None or not tensor.requires_grad:
         return None
     return tensor if tensor.node is None else tensor.node
 
@@ -316,7 +319,7 @@ def _walk(root: Tensor, seed: np.ndarray) -> None:
             vertex.grad = grad if vertex.grad is None else vertex.grad + grad
             continue
         for parent, share in zip(vertex.inputs, vertex.input_grads(grad), strict=True):
-            if parent is None:
+            if parent is None or share is None:
                 continue
             key = id(parent)
             # first share assigned as is; later ones added into a new array (shares may alias)
