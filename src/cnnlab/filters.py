@@ -21,6 +21,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 
 def _as_filters(filters: np.ndarray, func: str) -> np.ndarray:
+    """``filters`` as float64 after checking it is (F, H, W) with H, W >= 2 (``func`` names it)."""
     f = np.asarray(filters, dtype=np.float64)
     if f.ndim != 3 or f.shape[1] < 2 or f.shape[2] < 2:
         raise ValueError(
@@ -32,9 +33,15 @@ def _as_filters(filters: np.ndarray, func: str) -> np.ndarray:
 def localisation(filters: np.ndarray) -> np.ndarray:
     """Share of each filter's energy inside its best ``H//2 x W//2`` window.
 
-    Inputs: filters (F, H, W), e.g. an autoencoder's
-    :attr:`~cnnlab.autoencoder.SparseAutoencoder.hidden_filters`.
-    Returns: (F,) in [0.25-ish, 1]; an all-zero filter gives 0.
+    Args:
+        filters: (F, H, W), e.g. an autoencoder's
+            :attr:`~cnnlab.autoencoder.SparseAutoencoder.hidden_filters`.
+
+    Returns:
+        (F,) in [0.25-ish, 1]; an all-zero filter gives 0.
+
+    Raises:
+        ValueError: filters not of shape (F, H, W) with H, W >= 2.
     """
     f = _as_filters(filters, "localisation")
     energy = f * f
@@ -48,9 +55,17 @@ def localisation(filters: np.ndarray) -> np.ndarray:
 def orientation_selectivity(filters: np.ndarray) -> np.ndarray:
     """Concentration of each filter's spectral power on one orientation.
 
-    Inputs: filters (F, H, W). Each filter's mean is removed, its 2-d power spectrum taken
-    (zero DC term), and the power-weighted mean of ``exp(2i theta)`` measured, theta the angle
-    of the frequency vector. Returns: (F,) in [0, 1]; a constant filter gives 0.
+    Each filter's mean is removed, its 2-d power spectrum taken (zero DC term), and the
+    power-weighted mean of ``exp(2i theta)`` measured, theta the angle of the frequency vector.
+
+    Args:
+        filters: (F, H, W).
+
+    Returns:
+        (F,) in [0, 1]; a constant filter gives 0.
+
+    Raises:
+        ValueError: filters not of shape (F, H, W) with H, W >= 2.
     """
     f = _as_filters(filters, "orientation_selectivity")
     f = f - f.mean(axis=(1, 2), keepdims=True)
@@ -67,9 +82,17 @@ def orientation_selectivity(filters: np.ndarray) -> np.ndarray:
 def filter_summary(filters: np.ndarray, threshold: float = 0.5) -> dict[str, float]:
     """Medians of both statistics and the share of "localised oriented" filters.
 
-    Inputs: filters (F, H, W); ``threshold`` applies to both statistics.
-    Returns: dict with ``localisation`` and ``orientation_selectivity`` (medians over filters)
-    and ``localised_oriented`` (fraction of filters with both >= ``threshold``).
+    Args:
+        filters: (F, H, W).
+        threshold: the level both statistics must reach for a filter to count as localised
+            and oriented.
+
+    Returns:
+        dict with ``localisation`` and ``orientation_selectivity`` (medians over filters) and
+        ``localised_oriented`` (fraction of filters with both >= ``threshold``).
+
+    Raises:
+        ValueError: filters not of shape (F, H, W) with H, W >= 2.
     """
     loc = localisation(filters)
     osi = orientation_selectivity(filters)

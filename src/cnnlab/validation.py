@@ -165,6 +165,7 @@ def check_params(
 
 
 def _is_int(value: Any) -> bool:
+    """Whether ``value`` is a Python or NumPy integer (booleans are not)."""
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
