@@ -36,7 +36,7 @@ def _moved(model, rng):
     """The model after one training pass, so that running statistics and dropout counters
     (buffers) differ from their initial values."""
     X = _batch(model, rng)
-    model.loss(X, rng.integers(model.params[list(model.params)[-1]].shape[-1], size=len(X)))
+    model.loss(X, rng.integers(model.loss(X).shape[1], size=len(X)))
     return model
 
 
@@ -128,6 +128,31 @@ def test_save_load_round_trip_predicts_bit_identically(build, rng, tmp_path):
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
     np.testing.assert_array_equal(loaded(X), model.eval()(X))
     assert encode_args(loaded.init_args) == encode_args(model.init_args)
+
+
+# small sizes of every registered model; a newly registered one must be added here
+SMALL = {
+    "three_layer": {"input_dim": (3, 8, 8), "num_filters": 2, "hidden_dim": 4},
+    "tf_three_layer": {"input_dim": (3, 6, 6), "channel_1": 2, "channel_2": 2},
+    "fc": {"hidden_dims": [4], "input_dim": 12, "normalization": "batchnorm"},
+    "mini_alexnet": {"input_dim": (3, 27, 27), "widths": (2, 2, 2, 2, 2), "hidden_dims": (4, 4)},
+    "resnet": {"input_dim": (3, 8, 8), "widths": (2, 3)},
+    "allconv": {"input_dim": (3, 8, 8), "widths": (2, 3)},
+    "mnist": {"filters": (2, 2)},
+    "two_layer_fc": {"input_dim": 12, "hidden_size": 4},
+    "keras_three_layer": {"input_dim": (3, 6, 6), "channel_1": 2, "channel_2": 2},
+}
+
+
+@pytest.mark.parametrize("name", models.available())
+def test_every_registered_model_is_rebuilt_by_load(name, rng, tmp_path):
+    assert name in SMALL, f"add small sizes of {name!r} to SMALL"
+    model = _moved(models.build(name, seed=0, num_classes=3, **SMALL[name]), rng)
+    X = _batch(model, rng)
+    loaded = cnnlab.load(model.save(tmp_path / f"{name}.npz"))
+    assert type(loaded) is type(model) and models.name_of(loaded) == name
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    np.testing.assert_array_equal(loaded.predict_proba(X[0]), model.predict_proba(X[:1])[0])
 
 
 def test_constructor_arguments_are_recorded_and_written_as_json():
