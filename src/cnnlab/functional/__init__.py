@@ -4,9 +4,12 @@ Every op family has ``out, cache = <op>_forward(...)`` and ``grads = <op>_backwa
 One module per family: :mod:`.conv`, :mod:`.pool`, :mod:`.linear`, :mod:`.activation`,
 :mod:`.norm`, :mod:`.dropout`, :mod:`.loss`, :mod:`.upsample`, and the :mod:`.sandwich` layers
 built from them. Where a ``_naive`` version exists (plain loops), the unsuffixed one is the fast
-version with the same contract.
+version with the same contract. :mod:`.tensor_ops` holds the small ops a forward pass is written
+with (``add_forward``, ``matmul_forward``, ``sum_forward``, ...), the steps :mod:`cnnlab.autograd`
+records for Tensor operators.
 """
 
+from . import tensor_ops
 from .activation import (
     elu_backward,
     elu_forward,
@@ -123,6 +126,7 @@ __all__ = [
     "svm_loss",
     "tanh_backward",
     "tanh_forward",
+    "tensor_ops",
     "upsample_nearest_backward",
     "upsample_nearest_backward_naive",
     "upsample_nearest_forward",
