@@ -92,35 +92,40 @@ def fc_torch(normalization):
     return torch_net
 
 
-def mini_alexnet():
-    return models.MiniAlexNet(
-        input_dim=(3, 27, 27),
-        num_classes=4,
-        widths=(3, 4, 5, 5, 4),
-        hidden_dims=(7, 6),
-        dropout=0.5,
-        reg=0.05,
-        dtype=F64,
-        seed=3,
-    )
+def mini_alexnet(batchnorm):
+    def build():
+        return models.MiniAlexNet(
+            input_dim=(3, 27, 27),
+            num_classes=4,
+            widths=(3, 4, 5, 5, 4),
+            hidden_dims=(7, 6),
+            dropout=0.5,
+            batchnorm=batchnorm,
+            reg=0.05,
+            dtype=F64,
+            seed=3,
+        )
+
+    return build
 
 
 def mini_alexnet_torch(model):
     w = (3, 4, 5, 5, 4)
-    conv = lambda i, o: tnn.Conv2d(i, o, 3, padding=1)  # noqa: E731
+    batchnorm = "bn1" in model.net._modules
+
+    def conv(i, o):  # conv (bias-free before batch norm), batch norm, relu
+        if batchnorm:
+            return [tnn.Conv2d(i, o, 3, padding=1, bias=False), tnn.BatchNorm2d(o), tnn.ReLU()]
+        return [tnn.Conv2d(i, o, 3, padding=1), tnn.ReLU()]
+
     return tnn.Sequential(
-        conv(3, w[0]),
-        tnn.ReLU(),
+        *conv(3, w[0]),
         tnn.MaxPool2d(3),
-        conv(w[0], w[1]),
-        tnn.ReLU(),
+        *conv(w[0], w[1]),
         tnn.MaxPool2d(3),
-        conv(w[1], w[2]),
-        tnn.ReLU(),
-        conv(w[2], w[3]),
-        tnn.ReLU(),
-        conv(w[3], w[4]),
-        tnn.ReLU(),
+        *conv(w[1], w[2]),
+        *conv(w[2], w[3]),
+        *conv(w[3], w[4]),
         tnn.MaxPool2d(3),
         tnn.Flatten(),
         tnn.Linear(4, 7),
@@ -217,7 +222,8 @@ SPECS = [
     ("fc", fc(None, 1), fc_torch(None), (3, 2, 2), 4),
     ("fc-batchnorm-dropout", fc("batchnorm", 0.7), fc_torch("batchnorm"), (3, 2, 2), 4),
     ("fc-layernorm", fc("layernorm", 1), fc_torch("layernorm"), (3, 2, 2), 4),
-    ("mini_alexnet", mini_alexnet, mini_alexnet_torch, (3, 27, 27), 4),
+    ("mini_alexnet", mini_alexnet(False), mini_alexnet_torch, (3, 27, 27), 4),
+    ("mini_alexnet-batchnorm", mini_alexnet(True), mini_alexnet_torch, (3, 27, 27), 4),
     ("resnet", resnet, resnet_torch, (3, 6, 6), 3),
     ("allconv", allconv, allconv_torch, (3, 8, 7), 3),
     ("mnist", mnist, mnist_torch, (1, 28, 28), 10),
