@@ -67,6 +67,9 @@ MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")
 SCHEDULES = ("constant", "step", "cosine", "onecycle")
+# where the validation images come from in the training set: right after the first num_train
+# (CS231n's cut) or the last num_val (the Keras practical's, seed 003)
+VAL_SPLITS = ("after", "last")
 # build_model's own arguments, which come from the data and the options, not from model_kwargs
 RUN_ARGUMENTS = {
     "input_dim": "the data",
@@ -100,6 +103,7 @@ class TrainConfig:
     patience: int | None = None
     seed: int = 0
     num_val: int = 1000
+    val_split: str = "after"
     num_train: int | None = None
     num_test: int | None = None
     preprocess: str | None = None
@@ -134,6 +138,8 @@ class TrainConfig:
             raise ValueError(f"unknown optimizer {self.optimizer!r}; choose from {OPTIMIZERS}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"unknown schedule {self.schedule!r}; choose from {SCHEDULES}")
+        if self.val_split not in VAL_SPLITS:
+            raise ValueError(f"unknown val_split {self.val_split!r}; choose from {VAL_SPLITS}")
         if self.preprocess not in PREPROCESS:
             raise ValueError(f"unknown preprocess {self.preprocess!r}; choose from {PREPROCESS}")
         for name in ("epochs", "batch_size"):
@@ -179,8 +185,9 @@ def load_data(cfg: TrainConfig) -> Dataset:
     """Load and split the data named by ``cfg.data`` (uint8 NCHW, not yet normalised).
 
     CIFAR-10 (``'cifar10'`` searches the data folders, ``'sample'`` the bundled sample, a path
-    any supported form): validation is the ``num_val`` training images after the first
-    ``num_train`` (CS231n's cut). MNIST: only its 10,000 test digits are available offline, so
+    any supported form): training is the first ``num_train`` training images, validation the
+    ``num_val`` after them (CS231n's cut) or, with ``val_split='last'``, the last ``num_val``
+    (the Keras practical's). MNIST: only its 10,000 test digits are available offline, so
     they are split 80/10/10 at random (seeded) into train/validation/test.
     """
     if cfg.data == "mnist":
@@ -208,10 +215,12 @@ def load_data(cfg: TrainConfig) -> Dataset:
             f"data has {X_tr.shape[0]} training images"
         )
     num_test = X_te.shape[0] if cfg.num_test is None else min(cfg.num_test, X_te.shape[0])
+    val_start = X_tr.shape[0] - num_val if cfg.val_split == "last" else num_train
+    val = slice(val_start, val_start + num_val)
     nchw = [np.ascontiguousarray(a.transpose(0, 3, 1, 2)) for a in (X_tr, X_te)]
     return Dataset(
         nchw[0][:num_train], y_tr[:num_train],
-        nchw[0][num_train:num_train + num_val], y_tr[num_train:num_train + num_val],
+        nchw[0][val], y_tr[val],
         nchw[1][:num_test], y_te[:num_test],
         class_names=CLASSES,
         source=f"CIFAR-10 ({source or 'searched'}), {X_tr.shape[0]} train / {X_te.shape[0]} test",

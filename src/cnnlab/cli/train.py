@@ -53,6 +53,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--num-train", type=int, default=None)
     p.add_argument("--num-val", type=int, default=1000)
+    p.add_argument(
+        "--val-split",
+        default="after",
+        choices=experiment.VAL_SPLITS,
+        help="validation images: 'after' the first --num-train (default, CS231n's) or the "
+        "'last' --num-val of the training set (the Keras practical's)",
+    )
     p.add_argument("--num-test", type=int, default=None)
     p.add_argument("--preprocess", default=None, choices=experiment.PREPROCESS)
     p.add_argument(
@@ -137,6 +144,7 @@ def run_train(args: argparse.Namespace) -> int:
         patience=args.patience,
         seed=args.seed,
         num_val=args.num_val,
+        val_split=args.val_split,
         num_train=args.num_train,
         num_test=args.num_test,
         preprocess=args.preprocess,
