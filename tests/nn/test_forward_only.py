@@ -14,6 +14,7 @@ import pytest
 from cnnlab import models, nn
 from cnnlab.autograd import Tensor, no_grad
 from cnnlab.autograd import functional as F
+from cnnlab.autograd.tensor import Node
 from cnnlab.gradcheck import eval_numerical_gradient
 from cnnlab.models.classifier import Classifier
 from cnnlab.nn.module import Parameter
@@ -196,6 +197,21 @@ def test_the_tape_is_released_after_backward():
     net.backward(np.ones((4, 3)))
     gc.collect()
     assert net._tape is None and relu.cache is None and cache() is None
+
+
+def test_training_steps_leave_no_tape_behind():
+    """After each loss-and-gradient step of a forward-only model no tape node is alive."""
+
+    def nodes():
+        gc.collect()
+        return sum(type(o) is Node for o in gc.get_objects())
+
+    model = forward_only(SPECS[SPEC_IDS.index("resnet")][1]())
+    X, y = _batch((3, 6, 6), 3)
+    before = nodes()
+    for _ in range(3):
+        model.loss(X, y)
+        assert nodes() == before
 
 
 def test_backward_misuse_is_a_clear_error():
