@@ -102,8 +102,12 @@ class Module:
         """The backward pass of a forward-only module: replay the tape its last forward
         recorded (and release it).
 
-        Inputs: dout, shaped like the output of that forward.
-        Returns dx, shaped like its input; fills ``grads`` of every parameter it read.
+        Args:
+            dout: upstream gradient, shaped like the output of that forward.
+
+        Returns:
+            dx, shaped like the forward's input. ``grads`` of every parameter the forward read
+            (in this module or its children) are filled, keyed as ``params``.
 
         Raises:
             RuntimeError: without a recorded forward (none yet, already replayed, or run under
@@ -123,6 +127,8 @@ class Module:
         return np.zeros_like(x.data) if x.grad is None else x.grad
 
     def __call__(self, x: Any, *args: Any, **kwargs: Any) -> Any:
+        """``forward(x)``; for a Tensor ``x`` and a module with an explicit backward, one tape
+        step whose backward is the module's own (see the module docstring)."""
         if isinstance(x, Tensor) and not self._forward_only():
             if _RECORDINGS:
                 steps = _RECORDINGS[-1].steps
