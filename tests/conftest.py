@@ -39,3 +39,11 @@ def data_root() -> Path:
 def rng() -> np.random.Generator:
     """A fresh, seeded generator for each test."""
     return np.random.default_rng(0)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "faults: the fault battery (signals at random moments, kills, concurrent runs, a full "
+        "disk), each a real `cnnlab train` process; about a minute",
+    )
