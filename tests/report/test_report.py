@@ -140,9 +140,10 @@ def test_report_is_self_contained_and_has_the_key_numbers(run_dir: Path) -> None
     path = write_report(run_dir)
     assert path == run_dir / "report.html"
     page = path.read_text(encoding="utf-8")
-    # every figure is embedded: curves, confusion, per-class, filters, predictions, examples
+    # every figure is embedded: curves, confusion, per-class, filters, predictions, examples,
+    # confidence cases
     sources = img_sources(page)
-    assert len(sources) == 6
+    assert len(sources) == 7
     for src in sources:
         assert src.startswith("data:image/png;base64,")
         png = base64.b64decode(src.split(",", 1)[1], validate=True)
@@ -219,7 +220,7 @@ def test_malformed_class_results_are_notes(tmp_path: Path) -> None:
     assert "confusion is not a K x K array for the 10 classes" in page
     assert "per_class_acc is not a K array for the 10 classes" in page
     assert "61.80 %" in page
-    assert len(img_sources(page)) == 4  # curves, filters and the two sample figures
+    assert len(img_sources(page)) == 5  # curves, filters and the three sample figures
 
 
 def test_malformed_history_series_are_notes(tmp_path: Path) -> None:
@@ -272,6 +273,7 @@ def test_write_figures(run_dir: Path) -> None:
             "filters.png",
             "predictions.png",
             "confusion_images.png",
+            "confidence_cases.png",
         ]
     )
     for path in paths:
@@ -479,7 +481,7 @@ def test_report_in_headless_chromium(run_dir: Path, tmp_path: Path) -> None:
     shot = tmp_path / "report.png"
     report = open_in_chromium(page, shot)
     assert report["title"] == "run-1 - cnnlab report"
-    assert len(report["images"]) == 6
+    assert len(report["images"]) == 7
     for image in report["images"]:
         assert image["complete"] and image["width"] > 0, image
         assert image["src"] == "data:image/png;base64,"

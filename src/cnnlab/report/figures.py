@@ -1,5 +1,6 @@
-"""A run's figures: training curves, confusion matrix, per-class accuracy, first-layer filters
-and sample predictions, each drawn when the run's files allow it."""
+"""A run's figures: training curves, confusion matrix, per-class accuracy, first-layer filters,
+sample predictions and their right/wrong x high/low confidence cases, each drawn when the run's
+files allow it."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from cnnlab.viz.confusion import (
 )
 from cnnlab.viz.curves import plot_training_curves
 from cnnlab.viz.grid import plot_filters
-from cnnlab.viz.predictions import plot_predictions
+from cnnlab.viz.predictions import plot_confidence_cases, plot_predictions
+
+CASE_IMAGES = 3  # images per confidence case (the run keeps 25 test samples)
 
 
 def _figure_makers(run: Run, dpi: float) -> dict[str, tuple[str, Callable[[], Figure] | None]]:
@@ -69,6 +72,20 @@ def _figure_makers(run: Run, dpi: float) -> dict[str, tuple[str, Callable[[], Fi
                     samples["y_pred"],
                     names,
                     num_classes=samples["probs"].shape[-1],
+                    dpi=dpi,
+                )
+            ),
+        ),
+        "confidence_cases": (
+            "samples.npz",
+            samples is not None
+            and (
+                lambda: plot_confidence_cases(
+                    samples["images"],
+                    samples["y_true"],
+                    samples["probs"],
+                    names,
+                    per_case=CASE_IMAGES,
                     dpi=dpi,
                 )
             ),

@@ -208,6 +208,13 @@ class _Page:
             self.figure("predictions", "Sample predictions"),
             self.figure("confusion_images", "Sample images by (true, predicted) class"),
         )
+        if "confidence_cases" in self.figures:
+            body += _note(
+                "The same samples by the probability of the predicted class (the model's "
+                "confidence), most and least confident of the right and of the wrong predictions; "
+                "loss is -log p(true class), the sample's share of the cross-entropy."
+            )
+        body += self.figure("confidence_cases", "Right/wrong x high/low confidence")
         return _section("predictions", "Sample test predictions", body)
 
     def model(self) -> str:

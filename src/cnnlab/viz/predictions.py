@@ -1,4 +1,5 @@
-"""A grid of test images with the model's prediction, its probability and the true label."""
+"""Test images with the model's prediction, its probability and the true label: a grid, and
+seed 003's four cases of right/wrong x high/low confidence with their losses."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
+from cnnlab.metrics import confidence_cases, sample_losses
 from cnnlab.validation import check_labels
 from cnnlab.viz._common import (
     RIGHT_COLOUR,
@@ -74,4 +76,67 @@ def plot_predictions(
         "Below: predicted (probability); side: true label",
         fontsize=12,
     )
+    return finish(fig, path)
+
+
+def plot_confidence_cases(
+    images: np.ndarray,
+    y_true: np.ndarray,
+    probs: np.ndarray,
+    class_names: Sequence[str] | None = None,
+    *,
+    per_case: int = 4,
+    path: PathLike | None = None,
+    dpi: float = 100,
+) -> Figure:
+    """Seed 003's question: right/wrong x high/low confidence, one row per case, with the loss.
+
+    The samples of each case are chosen by :func:`cnnlab.metrics.confidence_cases`; under each
+    image are "predicted (probability)" and its cross-entropy loss -log p(true class), at its
+    side the true label. A case with no sample says so.
+
+    Args:
+        images: (N, H, W, C) or (N, C, H, W), C of 1 or 3.
+        y_true: (N,) integer labels in [0, K).
+        probs: (N, K) class probabilities.
+        class_names: K names (default "0", "1", ...).
+        per_case: the most images per row.
+        path: write the figure there as a PNG.
+        dpi: dots per inch.
+
+    Returns:
+        The figure: 4 rows of ``per_case`` images.
+
+    Raises:
+        ValueError: for images, labels and probabilities whose shapes do not agree.
+    """
+    images = as_hwc_images(images, "plot_confidence_cases")
+    probs = np.asarray(probs, dtype=np.float64)
+    if probs.ndim != 2 or probs.shape[0] != images.shape[0]:
+        raise ValueError(
+            f"plot_confidence_cases: probs must be (N, K) with N = {images.shape[0]}; "
+            f"got {probs.shape}"
+        )
+    cases = confidence_cases(probs, y_true, per_case)
+    losses = sample_losses(probs, y_true)
+    y_true = np.asarray(y_true)
+    y_pred = probs.argmax(axis=1)
+    names = class_names_for(class_names, probs.shape[1], "plot_confidence_cases")
+    fig = new_figure((1.9 * per_case + 1.2, 2.3 * len(cases)), dpi)
+    rows = fig.subfigures(len(cases), 1)
+    for row, (case, chosen) in zip(rows, cases.items(), strict=True):
+        right = case.startswith("right")
+        row.suptitle(case, color=RIGHT_COLOUR if right else WRONG_COLOUR, fontsize=11)
+        if len(chosen) == 0:
+            row.text(0.5, 0.5, "no such prediction", ha="center", va="center", fontsize=10)
+            continue
+        for ax, i in zip(row.subplots(1, per_case, squeeze=False)[0], chosen, strict=False):
+            show_image(ax, images[i])
+            ax.set_xlabel(
+                f"{names[y_pred[i]]} ({probs[i, y_pred[i]]:.3f})\nloss {losses[i]:.3f}",
+                fontsize=8.5,
+            )
+            ax.set_ylabel(names[y_true[i]], fontsize=9)
+        for ax in row.axes[len(chosen) :]:
+            ax.remove()
     return finish(fig, path)
