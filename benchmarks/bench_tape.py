@@ -4,42 +4,44 @@ Two models, each trained one step at a time (forward + backward + update, float3
 
 - ``three_layer``: the CS231n ThreeLayerConvNet with its defaults (32 7x7 filters, hidden 100),
   batch 50, Adam 1e-3;
-- ``resnet``: the challenge ResNet, ``models.build("resnet")`` defaults, batch 128, Nesterov
-  momentum 0.9 at 0.1.
+- ``resnet``: the challenge ResNet, ``models.build("resnet")`` defaults (widths 16/32/64, one
+  block per stage; ``--widths 32 64 128`` gives the one ``cnnlab train --model resnet`` and
+  bench_train.py use), batch 128, Nesterov momentum 0.9 at 0.1.
 
 Each model runs through two paths: ``explicit`` (the layers' hand-written backward passes, what
 the Solver uses) and ``tape`` (the forward-only twin of the same network, sharing its arrays:
 every layer an op of :mod:`cnnlab.autograd.functional`, the backward pass replayed from the tape;
-built by ``forward_only`` of tests/nn/forward_only_twins.py). Before timing, the two paths are
-checked to give the same loss and gradients on one batch.
+built by ``forward_only`` of tests/nn/forward_only_twins.py). A first child process checks that
+the two paths give the same loss and gradients on one batch.
 
-Every (model, path) is timed in its own fresh process (``--rounds`` processes per path,
-alternating which path goes first), all with the same thread count (OMP/OPENBLAS/MKL env and
-threadpoolctl limits): ``--warmup`` steps, then ``--steps`` timed steps. Memory of one step per
-path: the tracemalloc peak of one step (NumPy reports its buffers to tracemalloc) and the RSS
-high-water mark (``resource.getrusage``) of the process after its steps, with its value before
-the first step (the parent stays small, as Linux hands its high-water mark to its children).
-Prints a table with the ratios tape / explicit and writes JSON.
+Method (:mod:`cnnlab.timing`): every (model, path) runs in its own fresh process, ``--rounds``
+processes per path, alternating which path goes first, all with ``--threads`` threads in every
+pool (default: all cores); ``--warmup`` untimed steps, then ``--steps`` timed ones. Printed: the
+CPU and thread pools, median step time with quartiles and min/max, the ratios tape / explicit,
+a warning when the spread says the machine was busy, and the memory of one step: the
+tracemalloc peak of one step (NumPy reports its buffers to tracemalloc) and the RSS high-water
+mark (``resource.getrusage``) after the steps, with its rise during them. Linux hands a
+parent's high-water mark down to its children, so the parent process does no model work.
+JSON to ``benchmarks/results/tape.json`` (or ``--json``).
 
     python benchmarks/bench_tape.py                       # full size (about 5 minutes quiet)
-    python benchmarks/bench_tape.py --models resnet --rounds 3
-    python benchmarks/bench_tape.py --tiny                # smoke run: tiny batches, 2 steps
+    python benchmarks/bench_tape.py --models resnet --rounds 3 --widths 32 64 128
+    python benchmarks/bench_tape.py --tiny                # smoke run: batch 4, 1 + 2 steps
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
-import subprocess
 import sys
 import time
 import tracemalloc
 from pathlib import Path
 
 import numpy as np
+
+from cnnlab import timing
 
 ROOT = Path(__file__).resolve().parents[1]
 PATHS = ("explicit", "tape")
@@ -50,15 +52,14 @@ CASES = {
 }
 
 
-def build(model: str, path: str):
-    """The model (seed 0), or its forward-only twin for ``path='tape'``."""
+def build(model: str, path: str, widths: tuple[int, ...]):
+    """The model (seed 0; the ResNet with ``widths``), or its forward-only twin for 'tape'."""
     from cnnlab import models
 
-    explicit = (
-        models.ThreeLayerConvNet(seed=0)
-        if model == "three_layer"
-        else models.build("resnet", seed=0)
-    )
+    if model == "three_layer":
+        explicit = models.ThreeLayerConvNet(seed=0)
+    else:
+        explicit = models.build("resnet", widths=tuple(widths), seed=0)
     if path == "explicit":
         return explicit
     sys.path.insert(0, str(ROOT))
@@ -96,26 +97,23 @@ def make_step(model, rule_name: str, config: dict):
 
 
 def _rss_mb() -> float:
-    """The RSS high-water mark of this process in MiB (ru_maxrss is KiB on Linux). Linux carries
-    it over from the parent through fork and exec, so the parent process stays small: it
-    imports no cnnlab and leaves even the agreement check to a child."""
+    """The RSS high-water mark of this process in MiB (ru_maxrss is KiB on Linux)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def child(model_name: str, path: str, batch: int, warmup: int, steps: int, threads: int) -> dict:
-    """Time one path in this (fresh) process; the measurements as a dict."""
-    from threadpoolctl import threadpool_info, threadpool_limits
-
-    with threadpool_limits(threads):
-        _, rule, config, _ = CASES[model_name]
-        model = build(model_name, path)
-        data = batches(model, batch)
+def child(args: argparse.Namespace) -> dict:
+    """Time one path of one model in this (fresh) process; the measurements as a dict."""
+    model_name, path = args.child
+    _, rule, config, _ = CASES[model_name]
+    with timing.limit_threads(args.threads):
+        model = build(model_name, path, args.widths)
+        data = batches(model, args.batch)
         step = make_step(model, rule, config)
         rss_before = _rss_mb()
-        for i in range(warmup):
+        for i in range(args.warmup):
             step(*data[i % len(data)])
         times = []
-        for i in range(steps):
+        for i in range(args.steps):
             X, y = data[i % len(data)]
             start = time.perf_counter()
             step(X, y)
@@ -123,37 +121,28 @@ def child(model_name: str, path: str, batch: int, warmup: int, steps: int, threa
         rss_after = _rss_mb()
         tracemalloc.start()
         step(*data[0])
-        _, peak = tracemalloc.get_traced_memory()
+        peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-        pools = [
-            {k: p.get(k) for k in ("user_api", "internal_api", "num_threads")}
-            for p in threadpool_info()
-        ]
+        pools = timing.thread_pools()
     return {
         "times": times,
         "rss_before_mb": rss_before,
         "rss_high_water_mb": rss_after,
         "tracemalloc_peak_mb": peak / 2**20,
-        "threadpools": pools,
+        "pools": pools,
     }
 
 
-def run_child(model: str, path: str, args: argparse.Namespace, batch: int, steps: int) -> dict:
-    """Run ``child`` in a fresh interpreter with the thread count fixed in its environment."""
-    env = dict(os.environ)
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[var] = str(args.threads)
+def child_cmd(args: argparse.Namespace, model: str, path: str, batch: int, steps: int) -> list:
+    """The command line of one child (``path`` 'explicit', 'tape' or 'agree')."""
     cmd = [sys.executable, __file__, "--child", model, path, "--batch", str(batch)]
     cmd += ["--warmup", str(args.warmup), "--steps", str(steps), "--threads", str(args.threads)]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"bench_tape: {model}/{path} failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return [*cmd, "--widths", *map(str, args.widths)]
 
 
-def agreement(model_name: str, batch: int) -> dict:
+def agreement(model_name: str, batch: int, widths: tuple[int, ...]) -> dict:
     """Loss and gradients of both paths on one batch: the largest relative differences."""
-    explicit, tape = build(model_name, "explicit"), build(model_name, "tape")
+    explicit, tape = build(model_name, "explicit", widths), build(model_name, "tape", widths)
     X, y = batches(explicit, batch, count=1)[0]
     loss, grads = explicit.loss(X, y)
     t_loss, t_grads = tape.loss(X, y)
@@ -165,31 +154,26 @@ def agreement(model_name: str, batch: int) -> dict:
 
 
 def summarise(runs: list[dict]) -> dict:
-    """Median and spread of the step times of every run of one path, and its memory."""
-    times = np.concatenate([r["times"] for r in runs])
-    p25, p50, p75 = np.percentile(times, [25, 50, 75])
-    return {
-        "median_s": float(p50),
-        "p25_s": float(p25),
-        "p75_s": float(p75),
-        "min_s": float(times.min()),
-        "max_s": float(times.max()),
-        "steps": int(times.size),
-        "tracemalloc_peak_mb": float(np.median([r["tracemalloc_peak_mb"] for r in runs])),
-        "rss_high_water_mb": float(np.median([r["rss_high_water_mb"] for r in runs])),
-        "rss_before_mb": float(np.median([r["rss_before_mb"] for r in runs])),
-        "threadpools": runs[0]["threadpools"],
-    }
+    """Step times of every run of one path (median, quartiles, min, max) and its memory:
+    tracemalloc peak of one step, RSS high-water mark and its rise during the steps."""
+    s = timing.summarise([t for run in runs for t in run["times"]])
+    for key in ("tracemalloc_peak_mb", "rss_high_water_mb", "rss_before_mb"):
+        s[key] = float(np.median([run[key] for run in runs]))
+    s["rss_step_mb"] = float(np.median([r["rss_high_water_mb"] - r["rss_before_mb"] for r in runs]))
+    return s
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", choices=list(CASES), default=list(CASES))
     parser.add_argument("--rounds", type=int, default=2, help="fresh processes per path")
-    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--steps", type=int, default=None, help="timed steps (default per model)")
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=timing.machine()["cpus"])
     parser.add_argument("--batch", type=int, default=None, help="override the model's batch")
+    parser.add_argument(
+        "--widths", type=int, nargs="+", default=[16, 32, 64], help="the ResNet's stage widths"
+    )
     parser.add_argument("--tiny", action="store_true", help="smoke run: batch 4, 1 + 2 steps")
     parser.add_argument(
         "--json", help="output JSON (default benchmarks/results/tape.json; out/ when tiny)"
@@ -198,55 +182,65 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.child:
-        model, path = args.child
-        if path == "agree":
-            result = agreement(model, args.batch)
+        if args.child[1] == "agree":
+            result = agreement(args.child[0], args.batch, args.widths)
         else:
-            result = child(model, path, args.batch, args.warmup, args.steps, args.threads)
+            result = child(args)
         print(json.dumps(result))
         return 0
     if args.tiny:
         args.batch, args.warmup, args.steps, args.rounds = 4, 1, 2, 1
 
+    info = timing.machine()
     report: dict = {
         "command": "python benchmarks/bench_tape.py " + " ".join(argv or sys.argv[1:]),
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
+        "machine": info,
         "threads": args.threads,
+        "resnet_widths": args.widths,
         "models": {},
     }
-    print(f"{'model':12} {'path':9} {'median s':>9} {'p25-p75 s':>15} {'tracemalloc MiB':>16}"
-          f" {'RSS MiB':>9}")  # fmt: skip
+    described = False
     for model in args.models:
         batch_default, rule, config, steps_default = CASES[model]
-        batch = args.batch or batch_default
-        steps = args.steps or steps_default
+        batch, steps = args.batch or batch_default, args.steps or steps_default
         entry: dict = {"batch": batch, "rule": rule, "config": config}
-        entry["agreement"] = run_child(model, "agree", args, batch, steps)
+        agree = timing.run_child(child_cmd(args, model, "agree", batch, steps), args.threads)
+        entry["agreement"] = agree
         runs: dict[str, list[dict]] = {p: [] for p in PATHS}
         for r in range(args.rounds):
             for path in PATHS if r % 2 == 0 else PATHS[::-1]:
-                runs[path].append(run_child(model, path, args, batch, steps))
+                cmd = child_cmd(args, model, path, batch, steps)
+                runs[path].append(timing.run_child(cmd, args.threads))
+        if not described:
+            report["pools"] = runs["explicit"][0]["pools"]
+            print(timing.describe(info, report["pools"]))
+            print(f"{args.threads} threads, {args.rounds} processes per path")
+            described = True
         for path in PATHS:
             s = entry[path] = summarise(runs[path])
             print(
-                f"{model:12} {path:9} {s['median_s']:9.4f} "
-                f"{s['p25_s']:7.4f}-{s['p75_s']:<7.4f} {s['tracemalloc_peak_mb']:16.1f} "
-                f"{s['rss_high_water_mb']:9.1f}"
+                f"{model:12} {path:8} median {1e3 * s['median_s']:8.1f} ms  "
+                f"IQR {1e3 * s['p25_s']:.1f}-{1e3 * s['p75_s']:.1f}  "
+                f"min/max {1e3 * s['min_s']:.1f}/{1e3 * s['max_s']:.1f}  (n={s['n']})  "
+                f"tracemalloc peak {s['tracemalloc_peak_mb']:.1f} MiB  "
+                f"RSS {s['rss_high_water_mb']:.0f} MiB (+{s['rss_step_mb']:.0f} in the steps)"
             )
+        tape, explicit = entry["tape"], entry["explicit"]
         ratios = {
-            "time": entry["tape"]["median_s"] / entry["explicit"]["median_s"],
-            "tracemalloc_peak": entry["tape"]["tracemalloc_peak_mb"]
-            / entry["explicit"]["tracemalloc_peak_mb"],
-            "rss_high_water": entry["tape"]["rss_high_water_mb"]
-            / entry["explicit"]["rss_high_water_mb"],
+            key: tape[key] / explicit[key] if explicit[key] else None
+            for key in ("median_s", "tracemalloc_peak_mb", "rss_high_water_mb", "rss_step_mb")
         }
         entry["ratio_tape_over_explicit"] = ratios
         print(
-            f"{model:12} {'tape/expl':9} {ratios['time']:9.3f} {'':15} "
-            f"{ratios['tracemalloc_peak']:16.3f} {ratios['rss_high_water']:9.3f}   "
-            f"(paths agree: loss {entry['agreement']['loss_rel']:.1e}, "
-            f"grads {entry['agreement']['grad_rel_max']:.1e})"
+            f"{model:12} tape / explicit: time {ratios['median_s']:.3f}, tracemalloc peak "
+            f"{ratios['tracemalloc_peak_mb']:.3f}, RSS high-water "
+            f"{ratios['rss_high_water_mb']:.3f}  (paths agree: loss {agree['loss_rel']:.1e}, "
+            f"gradients {agree['grad_rel_max']:.1e})"
         )
+        warning = timing.spread_warning({p: entry[p] for p in PATHS})
+        if warning:
+            print(warning)
+        entry["warning"] = warning
         report["models"][model] = entry
     default = "out/tape-tiny.json" if args.tiny else "results/tape.json"
     out = Path(args.json or ROOT / "benchmarks" / default)
