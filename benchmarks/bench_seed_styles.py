@@ -26,15 +26,13 @@ import contextlib
 import importlib.util
 import io
 import json
-import platform
 import re
 import sys
 import time
 from functools import partial
 from pathlib import Path
 
-from threadpoolctl import threadpool_info
-
+from cnnlab import timing
 from cnnlab.compat import tf_notebook as tn
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -145,11 +143,8 @@ def main(argv: list[str] | None = None) -> int:
 
     report: dict = {
         "command": "python benchmarks/bench_seed_styles.py " + " ".join(argv or sys.argv[1:]),
-        "machine": {"platform": platform.platform()},
-        "threadpools": [
-            {k: p.get(k) for k in ("user_api", "internal_api", "num_threads")}
-            for p in threadpool_info()
-        ],
+        "machine": timing.machine(),
+        "threadpools": timing.thread_pools(),
         "runs": {},
     }
     datasets: dict = {}
