@@ -316,3 +316,14 @@ def test_bad_input_gives_one_line(name, tmp_path, capsys, monkeypatch):
     if probe.folder_may_remain:  # the run started: its finished files stay, nothing partial
         new = {p for p in new if p.endswith(".tmp") or p.endswith(".lock")}
     assert not new, f"{name}: left {sorted(new)}"
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_debug_shows_the_traceback_as_well(where, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    argv = train_with("--lr", "nan")(tmp_path)
+    argv = ["--debug", *argv] if where == "before" else [*argv, "--debug"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err
+    assert err.splitlines()[-1] == "cnnlab train: error: lr must be a finite number, got nan"
