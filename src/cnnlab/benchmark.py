@@ -3,14 +3,16 @@
 Run: ``cnnlab bench [--quick] [--reps N] [--case NAME ...] [--dtype ...] [--json PATH]`` (or
 ``python benchmarks/bench_ops.py``, which writes ``benchmarks/out/ops.json`` by default).
 
-All contenders of one case run in one process, repetitions interleaved round-robin (so background
-load hits each of them alike), after a warm-up; the table gives medians and the ratios
-fast/torch and naive/fast, plus achieved GFLOPS for the convolutions. The naive convolution is
-minutes-slow on the bigger layers, so it is timed on the seed's case only, with one repetition
-(forward and backward timed separately, fwd+bwd is their sum); the naive max pool only on the
-seed's 100x3x32x32 case. PyTorch keeps its default thread count. Also printed for reference: the
-machine's float32 GEMM rate (np.matmul) on a large square product and on the im2col-forward shape
-of the CIFAR-scale layer.
+Each contender (naive, fast, PyTorch) runs alone in its own fresh process, with the same number
+of threads in every thread pool (``--threads``, default all cores); see :mod:`cnnlab.timing` for
+why (OpenBLAS's spinning workers slow down whatever runs next in the same process). Each (case,
+pass) is one block of repetitions after 3 warm-up calls; the table gives medians, the ratios
+fast/torch and naive/fast and achieved GFLOPS for the convolutions, and a warning follows when
+the repetitions spread more than :data:`cnnlab.timing.BUSY_SPREAD` (a busy machine). The naive
+convolution is minutes-slow on the bigger layers, so it is timed on the seed's case only, with
+one repetition; the naive max pool only on the seed's 100x3x32x32 case. Also printed: the CPU
+model, the thread pools with OpenBLAS's kernels, and the machine's float32 GEMM rate
+(np.matmul) on a large square product and on the im2col-forward shape of the CIFAR-scale layer.
 
 PyTorch is optional: without it the torch column shows '-' and the ratios to torch are left out.
 """
@@ -19,8 +21,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
-import platform
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,13 +32,13 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
-from threadpoolctl import threadpool_info
 
+from cnnlab import timing
 from cnnlab.functional import conv, pool
 from cnnlab.runs import write_json
 
 NO_TORCH = "PyTorch is not installed: no torch column (pip install torch to compare)."
-NAIVE_CONV_NOTE = "naive conv: seed case only, 1 repetition each of fwd and bwd (fwd+bwd = sum)."
+NAIVE_CONV_NOTE = "naive conv: seed case only, 1 repetition of fwd and of fwd+bwd."
 DTYPES = {"float32": (np.float32,), "float64": (np.float64,), "both": (np.float32, np.float64)}
 DEFAULT_REPS, QUICK_REPS = 15, 3
 
@@ -93,63 +96,60 @@ def load_torch() -> ModuleType | None:
         return None
 
 
-def interleaved(contenders: dict[str, Callable[[], object]], reps: int, warmup: int = 3) -> dict:
-    """Median seconds of each contender, repetitions interleaved round-robin.
+def block(fn: Callable[[], object], reps: int, warmup: int = 3) -> list[float]:
+    """Seconds of ``reps`` calls of ``fn`` in a row, after ``warmup`` untimed calls.
 
-    Three warm-up rounds: with one, the first case of a new size ran 2-4x slow for every
-    contender (the C allocator was still returning big blocks to the OS: page faults).
+    Three warm-up calls: with one, the first case of a new size ran 2-4x slow (the C allocator
+    was still returning big blocks to the OS: page faults).
     """
     for _ in range(warmup):
-        for fn in contenders.values():
-            fn()
-    times: dict[str, list[float]] = {name: [] for name in contenders}
+        fn()
+    times = []
     for _ in range(reps):
-        for name, fn in contenders.items():
-            t0 = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t0)
-    return {name: float(np.median(ts)) for name, ts in times.items()}
-
-
-def once(fn: Callable[[], object]) -> float:
-    """Seconds of one call."""
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return times
 
 
 def gemm_rates(reps: int) -> dict[str, float]:
-    """float32 np.matmul GFLOPS on a 2048^3 product and on the CIFAR im2col-forward shape."""
+    """float32 np.matmul GFLOPS (median) on a 2048^3 product and on the CIFAR im2col shape."""
     rng = np.random.default_rng(0)
     sq = rng.standard_normal((2048, 2048), dtype=np.float32)
     w = rng.standard_normal((64, 576), dtype=np.float32)
     cols = rng.standard_normal((576, 64 * 32 * 32), dtype=np.float32)
-    t = interleaved({"square": lambda: sq @ sq, "im2col": lambda: w @ cols}, reps)
+    t_sq = float(np.median(block(lambda: sq @ sq, reps)))
+    t_cols = float(np.median(block(lambda: w @ cols, reps)))
     return {
-        "square 2048^3": 2 * 2048**3 / t["square"] / 1e9,
-        "im2col fwd (64x576)@(576x65536)": 2 * 64 * 576 * 65536 / t["im2col"] / 1e9,
+        "square 2048^3": 2 * 2048**3 / t_sq / 1e9,
+        "im2col fwd (64x576)@(576x65536)": 2 * 64 * 576 * 65536 / t_cols / 1e9,
     }
 
 
-def bench_conv(
-    name: str, case: ConvCase, dtype: type, reps: int, torch: ModuleType | None
-) -> list[dict]:
-    """Rows (fwd, fwd+bwd) for one convolution case."""
+def _conv_data(case: ConvCase, dtype: type) -> tuple:
+    """Seeded x, w, b, conv_param and dout of one convolution case."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal(case.x_shape).astype(dtype)
     w = rng.standard_normal(case.w_shape).astype(dtype)
     b = rng.standard_normal(case.w_shape[0]).astype(dtype)
     param = {"stride": case.stride, "pad": case.pad}
     out, _ = conv.conv_forward(x, w, b, param)
-    dout = rng.standard_normal(out.shape).astype(dtype)
-    n, f, ho, wo = out.shape
-    flops = 2 * n * f * ho * wo * int(np.prod(case.w_shape[1:]))
+    return x, w, b, param, rng.standard_normal(out.shape).astype(dtype)
 
-    fwd: dict[str, Callable[[], object]] = {"fast": lambda: conv.conv_forward(x, w, b, param)}
-    fb: dict[str, Callable[[], object]] = {
-        "fast": lambda: conv.conv_backward(dout, conv.conv_forward(x, w, b, param)[1])
-    }
-    if torch is not None:
+
+def conv_flops(case: ConvCase) -> int:
+    """Multiply-adds x 2 of one forward pass of the convolution case."""
+    n, _, h, w = case.x_shape
+    kh, kw = case.w_shape[2:]
+    ho = (h + 2 * case.pad - kh) // case.stride + 1
+    wo = (w + 2 * case.pad - kw) // case.stride + 1
+    return 2 * n * case.w_shape[0] * ho * wo * int(np.prod(case.w_shape[1:]))
+
+
+def conv_calls(case: ConvCase, dtype: type, contender: str, torch: ModuleType | None) -> tuple:
+    """(forward, forward + backward) callables of one contender on a convolution case."""
+    x, w, b, param, dout = _conv_data(case, dtype)
+    if contender == "torch":
         conv2d = torch.nn.functional.conv2d
         xt, wt, bt, dt = (torch.from_numpy(a) for a in (x, w, b, dout))
         xg, wg, bg = (t.clone().requires_grad_() for t in (xt, wt, bt))
@@ -158,38 +158,27 @@ def bench_conv(
             with torch.no_grad():
                 conv2d(xt, wt, bt, stride=case.stride, padding=case.pad)
 
-        fwd["torch"] = torch_fwd
-        fb["torch"] = lambda: conv2d(xg, wg, bg, stride=case.stride, padding=case.pad).backward(dt)
+        return torch_fwd, lambda: conv2d(xg, wg, bg, stride=case.stride, padding=case.pad).backward(
+            dt
+        )
+    forward, backward = {
+        "fast": (conv.conv_forward, conv.conv_backward),
+        "naive": (conv.conv_forward_naive, conv.conv_backward_naive),
+    }[contender]
+    return (
+        lambda: forward(x, w, b, param),
+        lambda: backward(dout, forward(x, w, b, param)[1]),
+    )
 
-    t_fwd, t_fb = interleaved(fwd, reps), interleaved(fb, reps)
-    if case.naive:
-        t_fwd["naive"] = once(lambda: conv.conv_forward_naive(x, w, b, param))
-        cache = conv.conv_forward_naive(x, w, b, param)[1]
-        t_fb["naive"] = t_fwd["naive"] + once(lambda: conv.conv_backward_naive(dout, cache))
-    return [
-        _row(name, dtype, "fwd", t_fwd, flops),
-        _row(name, dtype, "fwd+bwd", t_fb, 3 * flops),
-    ]
 
-
-def bench_pool(
-    name: str, case: PoolCase, dtype: type, reps: int, torch: ModuleType | None
-) -> list[dict]:
-    """Rows (fwd, fwd+bwd) for one 2x2/2 max-pool case."""
+def pool_calls(case: PoolCase, dtype: type, contender: str, torch: ModuleType | None) -> tuple:
+    """(forward, forward + backward) callables of one contender on a 2x2/2 max-pool case."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal(case.x_shape).astype(dtype)
     param = {"pool_height": 2, "pool_width": 2, "stride": 2}
     out, _ = pool.max_pool_forward(x, param)
     dout = rng.standard_normal(out.shape).astype(dtype)
-
-    def fb(forward: Callable, backward: Callable) -> Callable[[], object]:
-        return lambda: backward(dout, forward(x, param)[1])
-
-    fwd: dict[str, Callable[[], object]] = {"fast": lambda: pool.max_pool_forward(x, param)}
-    both: dict[str, Callable[[], object]] = {
-        "fast": fb(pool.max_pool_forward, pool.max_pool_backward)
-    }
-    if torch is not None:
+    if contender == "torch":
         max_pool2d = torch.nn.functional.max_pool2d
         xt, dt = torch.from_numpy(x), torch.from_numpy(dout)
         xg = xt.clone().requires_grad_()
@@ -198,30 +187,53 @@ def bench_pool(
             with torch.no_grad():
                 max_pool2d(xt, 2, 2)
 
-        fwd["torch"] = torch_fwd
-        both["torch"] = lambda: max_pool2d(xg, 2, 2).backward(dt)
-
-    t_fwd, t_both = interleaved(fwd, reps), interleaved(both, reps)
-    if case.naive:
-        naive_reps = max(1, reps // 5)
-        t_fwd["naive"] = interleaved(
-            {"naive": lambda: pool.max_pool_forward_naive(x, param)}, naive_reps, 0
-        )["naive"]
-        t_both["naive"] = interleaved(
-            {"naive": fb(pool.max_pool_forward_naive, pool.max_pool_backward_naive)},
-            naive_reps,
-            0,
-        )["naive"]
-    return [_row(name, dtype, "fwd", t_fwd, 0), _row(name, dtype, "fwd+bwd", t_both, 0)]
+        return torch_fwd, lambda: max_pool2d(xg, 2, 2).backward(dt)
+    forward, backward = {
+        "fast": (pool.max_pool_forward, pool.max_pool_backward),
+        "naive": (pool.max_pool_forward_naive, pool.max_pool_backward_naive),
+    }[contender]
+    return lambda: forward(x, param), lambda: backward(dout, forward(x, param)[1])
 
 
-def _row(case: str, dtype: type, mode: str, t: dict[str, float], flops: float) -> dict:
-    """One table row: milliseconds per contender, the ratios, GFLOPS when ``flops`` is given."""
+def naive_cases(cases: Sequence[str]) -> list[str]:
+    """The cases the naive loops are timed on (the small ones marked ``naive``)."""
+    return [name for name in cases if CASES[name].naive]
+
+
+def time_contender(
+    contender: str, cases: Sequence[str], dtype: type, reps: int
+) -> dict[str, dict[str, list[float]]]:
+    """Per case, the seconds of every fwd and fwd+bwd repetition of one contender.
+
+    Runs in the contender's own process (:func:`child_main`); each (case, pass) is one block of
+    repetitions. The naive conv gets one repetition of fwd and of bwd (fwd+bwd is their sum),
+    the naive max pool ``reps // 5``.
+    """
+    torch = load_torch() if contender == "torch" else None
+    results = {}
+    for name in naive_cases(cases) if contender == "naive" else cases:
+        case = CASES[name]
+        calls = conv_calls if isinstance(case, ConvCase) else pool_calls
+        fwd, both = calls(case, dtype, contender, torch)
+        if contender == "naive":  # minutes-slow: few repetitions, no warm-up
+            n = 1 if isinstance(case, ConvCase) else max(1, reps // 5)
+            results[name] = {"fwd": block(fwd, n, 0), "fwd+bwd": block(both, n, 0)}
+        else:
+            results[name] = {"fwd": block(fwd, reps), "fwd+bwd": block(both, reps)}
+    return results
+
+
+def _row(case: str, dtype: type, mode: str, times: dict[str, list[float]], flops: float) -> dict:
+    """One table row: median ms per contender with its spread, the ratios, GFLOPS if ``flops``."""
+    stats = {k: timing.summarise(v) for k, v in times.items()}
+    t = {k: s["median_s"] for k, s in stats.items()}
     row = {
         "case": case,
         "dtype": np.dtype(dtype).name,
         "mode": mode,
         "ms": {k: v * 1e3 for k, v in t.items()},
+        "spread": {k: timing.spread(s) for k, s in stats.items()},
+        "timings_s": stats,
         "fast/torch": t["fast"] / t["torch"] if "torch" in t else None,
         "naive/fast": t["naive"] / t["fast"] if "naive" in t else None,
     }
@@ -261,64 +273,100 @@ def format_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def blas_info() -> list[str]:
-    """The BLAS libraries loaded in this process and the kernels they use (via threadpoolctl)."""
-    return [
-        f"{Path(d['filepath']).name}: {d.get('internal_api')} {d.get('version')} "
-        f"kernels={d.get('architecture')} threads={d['num_threads']}"
-        for d in threadpool_info()
-    ]
+def _child_cmd(contender: str, cases: Sequence[str], dtype: type, reps: int) -> list[str]:
+    """Command line of the timing child for one contender (:func:`child_main`)."""
+    cmd = [sys.executable, "-m", "cnnlab.benchmark", contender, np.dtype(dtype).name, str(reps)]
+    return cmd + list(cases)
 
 
 def run(
-    cases: Sequence[str], dtypes: Sequence[type], reps: int, json_path: Path | None = None
+    cases: Sequence[str],
+    dtypes: Sequence[type],
+    reps: int,
+    json_path: Path | None = None,
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """Time ``cases`` (names from :data:`CASES`) in each dtype, print the table, return the results.
 
-    The results (machine, BLAS, GEMM rates, rows) are also written to ``json_path`` when given.
+    Every contender (naive, fast, torch) and the GEMM reference run in their own process with
+    ``threads`` threads in every pool (default: all cores); see :mod:`cnnlab.timing`. The
+    results (machine, thread pools, GEMM rates, rows) are also written to ``json_path``.
     """
     if reps < 1:
         raise ValueError(f"benchmark run: reps must be at least 1, got {reps}")
+    threads = threads or os.cpu_count() or 1
     torch = load_torch()
-    rates = gemm_rates(reps)
-    conv.conv_forward(*(np.ones(s, np.float32) for s in ((1, 8, 3, 3), (1, 8, 3, 3), (1,))))
-    blas = blas_info()  # after one fast conv, so that SciPy's BLAS is loaded too
-    coretype = os.environ.get("OPENBLAS_CORETYPE")
-    torch_threads = torch.get_num_threads() if torch is not None else None
+    contenders = ["fast"] + (["torch"] if torch is not None else [])
+    contenders += ["naive"] if naive_cases(cases) else []
+    info = timing.machine()
+    gemm = timing.run_child(_child_cmd("gemm", [], np.float32, reps), threads)
+    print(timing.describe(info, gemm["pools"]))
     if torch is None:
         print(f"{NO_TORCH} numpy {np.__version__}")
     else:
-        print(f"torch {torch.__version__}, threads {torch_threads}; numpy {np.__version__}")
-    print(f"OPENBLAS_CORETYPE={coretype}; " + "; ".join(blas))
-    for k, v in rates.items():
+        print(f"torch {torch.__version__}; numpy {np.__version__}; {threads} threads everywhere")
+    for k, v in gemm["rates"].items():
         print(f"np.matmul float32 {k}: {v:.1f} GFLOPS")
+    print("each contender timed alone in its own process (median of the repetitions)")
 
     rows: list[dict] = []
     for dtype in dtypes:
+        times = {
+            c: timing.run_child(_child_cmd(c, cases, dtype, reps), threads)["times"]
+            for c in contenders
+        }
         for name in cases:
             case = CASES[name]
-            if isinstance(case, ConvCase):
-                rows += bench_conv(name, case, dtype, reps, torch)
-            else:
-                rows += bench_pool(name, case, dtype, reps, torch)
+            flops = conv_flops(case) if isinstance(case, ConvCase) else 0
+            for mode, mode_flops in (("fwd", flops), ("fwd+bwd", 3 * flops)):
+                per = {c: times[c][name][mode] for c in contenders if name in times[c]}
+                rows.append(_row(name, dtype, mode, per, mode_flops))
     print(format_table(rows))
     if any(isinstance(CASES[name], ConvCase) and CASES[name].naive for name in cases):
         print(NAIVE_CONV_NOTE)
+    spreads = {
+        f"{r['case']} {r['dtype']} {r['mode']} {c}": r["timings_s"][c]
+        for r in rows
+        for c in r["timings_s"]
+        if c != "naive" and r["timings_s"][c]["n"] >= 3
+    }
+    warning = timing.spread_warning(spreads)
+    if warning:
+        print(warning)
     results = {
-        "machine": platform.platform(),
-        "cpus": os.cpu_count(),
+        "machine": info,
+        "cpus": info["cpus"],
         "torch": torch.__version__ if torch is not None else None,
-        "torch_threads": torch_threads,
+        "torch_threads": threads if torch is not None else None,
+        "threads": threads,
         "reps": reps,
-        "gemm_gflops": rates,
-        "openblas_coretype_env": coretype,
-        "blas": blas,
+        "gemm_gflops": gemm["rates"],
+        "pools": gemm["pools"],
+        "warning": warning,
         "rows": rows,
     }
     if json_path is not None:
         write_json(json_path, results)
         print(f"wrote {json_path}")
     return results
+
+
+def child_main(argv: Sequence[str]) -> int:
+    """Timing child: ``CONTENDER DTYPE REPS [CASE ...]``; prints one JSON line.
+
+    ``gemm`` as the contender measures :func:`gemm_rates` and reports the thread pools.
+    """
+    contender, dtype, reps, *cases = argv
+    if contender in ("torch", "gemm"):
+        load_torch()  # loaded first, so that the thread limits cover (and report) its pool
+    with timing.limit_threads(int(os.environ.get("OMP_NUM_THREADS", os.cpu_count() or 1))):
+        if contender == "gemm":
+            conv.conv_forward(*(np.ones(s, np.float32) for s in ((1, 8, 3, 3), (1, 8, 3, 3))))
+            result = {"rates": gemm_rates(int(reps)), "pools": timing.thread_pools()}
+        else:
+            result = {"times": time_contender(contender, cases, np.dtype(dtype).type, int(reps))}
+    print(json.dumps(result))
+    return 0
 
 
 def _positive_int(text: str) -> int:
@@ -347,6 +395,12 @@ def add_arguments(parser: argparse.ArgumentParser, default_json: Path | None = N
         + "; ".join(CASES),
     )
     parser.add_argument(
+        "--threads",
+        type=_positive_int,
+        metavar="N",
+        help="threads in every pool, the same for each contender (default: all cores)",
+    )
+    parser.add_argument(
         "--dtype", choices=tuple(DTYPES), default="both", help="dtype(s) to time (default both)"
     )
     parser.add_argument(
@@ -361,7 +415,7 @@ def add_arguments(parser: argparse.ArgumentParser, default_json: Path | None = N
 def run_args(args: argparse.Namespace) -> int:
     """Run the benchmark with the options of :func:`add_arguments`; return the exit code."""
     reps = args.reps or (QUICK_REPS if args.quick else DEFAULT_REPS)
-    run(select_cases(args.case), DTYPES[args.dtype], reps, args.json)
+    run(select_cases(args.case), DTYPES[args.dtype], reps, args.json, args.threads)
     return 0
 
 
@@ -374,3 +428,7 @@ def main(argv: Sequence[str] | None = None, default_json: Path | None = None) ->
         return run_args(args)
     except ValueError as exc:
         parser.error(str(exc))
+
+
+if __name__ == "__main__":
+    raise SystemExit(child_main(sys.argv[1:]))

@@ -21,8 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Time the conv and max-pool ops: naive vs fast vs PyTorch CPU.
 
-    Times the convolution and max-pool ops side by side in one process (repetitions interleaved
-    round-robin after a warm-up; medians), naive vs fast vs PyTorch CPU when PyTorch is
-    installed, and prints the ratio table (:mod:`cnnlab.benchmark`).
+    Times the convolution and max-pool ops, naive vs fast vs PyTorch CPU when PyTorch is
+    installed, each contender alone in its own process with the same thread count (medians of
+    repetitions after a warm-up), and prints the ratio table with the CPU, the thread pools and
+    a warning when the timings spread too much (:mod:`cnnlab.benchmark`).
     """
     return benchmark.run_args(args)
