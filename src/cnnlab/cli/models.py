@@ -12,12 +12,18 @@ import numpy as np
 from cnnlab import experiment, models
 from cnnlab.cli._common import add_command, add_model_option, add_seed_option
 from cnnlab.gradcheck import grad_check_sparse
+from cnnlab.viz.graph import model_graph, plot_model_graph
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the summary and gradcheck sub-commands."""
     summary = add_command(sub, "summary", run_summary)
     add_model_option(summary)
+    summary.add_argument(
+        "--graph",
+        metavar="FILE",
+        help="also draw the model's graph (layers, output shapes, residual branches) as a PNG",
+    )
     gradcheck = add_command(sub, "gradcheck", run_gradcheck)
     add_model_option(gradcheck)
     gradcheck.add_argument("--checks", type=int, default=5, help="entries checked per parameter")
@@ -28,10 +34,16 @@ def run_summary(args: argparse.Namespace) -> int:
     """Print the model's layers, output shapes and parameter counts.
 
     The Keras-style layer table of the model as 'cnnlab train --model NAME' builds it (the
-    model's training defaults).
+    model's training defaults). With --graph FILE, also its diagram (Keras's plot_model): a box
+    per layer with its output shape, arrows between them, each residual block as a fork and a
+    join.
     """
     kwargs = experiment.TrainConfig(model=args.model).resolved().model_kwargs
-    print(models.build(args.model, **kwargs).summary())
+    model = models.build(args.model, **kwargs)
+    print(model.summary())
+    if args.graph:
+        plot_model_graph(model_graph(model), title=args.model, path=args.graph)
+        print(f"graph written to {args.graph}")
     return 0
 
 
