@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import numpy as np
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 WIDE_MODES = {"I;16": 16, "I;16B": 16, "I;16L": 16, "I;16N": 16, "I": 16}  # bits per sample
 
@@ -33,8 +33,10 @@ def open_image(data: bytes, name: str) -> Iterator[Image.Image]:
             image = Image.open(io.BytesIO(data))
         except (Image.DecompressionBombWarning, Image.DecompressionBombError) as err:
             raise ImageDecodeError(f"{name} is too large to decode safely ({err})") from err
+        except UnidentifiedImageError as err:
+            raise ImageDecodeError(f"cannot read {name} as an image (no format found)") from err
         except (OSError, ValueError, SyntaxError) as err:
-            raise ImageDecodeError(f"{name} is not a readable image ({err})") from err
+            raise ImageDecodeError(f"cannot read {name} as an image ({err})") from err
     with image:
         yield image
 
@@ -53,4 +55,4 @@ def to_uint8(image: Image.Image, mode: str, name: str) -> np.ndarray:
             image = Image.fromarray(scaled, "L")
         return np.asarray(image.convert(mode), dtype=np.uint8)
     except (OSError, ValueError, SyntaxError) as err:
-        raise ImageDecodeError(f"{name} cannot be decoded ({err})") from err
+        raise ImageDecodeError(f"cannot read {name} as an image ({err})") from err
