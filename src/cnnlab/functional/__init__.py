@@ -9,7 +9,7 @@ with (``add_forward``, ``matmul_forward``, ``sum_forward``, ...), the steps :mod
 records for Tensor operators.
 """
 
-from . import tensor_ops
+from . import tensor_ops as tensor_ops  # the module itself (not in __all__: functions only)
 from .activation import (
     elu_backward,
     elu_forward,
@@ -126,7 +126,6 @@ __all__ = [
     "svm_loss",
     "tanh_backward",
     "tanh_forward",
-    "tensor_ops",
     "upsample_nearest_backward",
     "upsample_nearest_backward_naive",
     "upsample_nearest_forward",
