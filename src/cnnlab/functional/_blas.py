@@ -43,6 +43,7 @@ class Backend:
     name: str
     int_limit: int
     call: Callable[..., None]
+    library: str | None = None  # the shared library's path, where it was loaded by path
 
 
 def _numpy_openblas() -> Backend | None:
@@ -73,7 +74,7 @@ def _numpy_openblas() -> Backend | None:
     def call(dtype, ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc) -> None:
         funcs[dtype](col_major, trans[ta], trans[tb], m, n, k, 1.0, a, lda, b, ldb, beta, c, ldc)
 
-    return Backend("numpy", 2**63, call)
+    return Backend("numpy", 2**63, call, paths[0])
 
 
 def _scipy_cython_blas() -> Backend:
@@ -168,3 +169,25 @@ def gemm(
         out.ctypes.data, ldc,
     )  # fmt: skip
     return out
+
+
+def _thread_getter() -> Callable[[], int]:
+    """A cheap query of the BLAS thread count (NumPy's OpenBLAS), else the core count."""
+    if BACKEND.name == "numpy":
+        lib = ctypes.CDLL(BACKEND.library)
+        get = lib.scipy_openblas_get_num_threads64_
+        get.restype, get.argtypes = ctypes.c_int, []
+        return get
+    return lambda: os.cpu_count() or 1
+
+
+def blas_threads() -> int:
+    """The thread count NumPy's BLAS uses now (it follows ``threadpoolctl`` limits).
+
+    The element-wise thread pool (:mod:`cnnlab.functional._parallel`) uses as many threads, so
+    that limiting BLAS to one thread makes the whole fast path single-threaded.
+    """
+    return _GET_THREADS()
+
+
+_GET_THREADS = _thread_getter()

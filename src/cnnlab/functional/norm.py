@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from cnnlab import validation
+from cnnlab.functional import _channel_norm
 
 Axes = int | tuple[int, ...]
 
@@ -115,6 +116,40 @@ def _eps(op: str, params: Any) -> float:
 # ---------------------------------------------------------------------------------------------
 
 
+def _batchnorm_setup(
+    x: np.ndarray, d: int, bn_param: MutableMapping[str, Any], op: str
+) -> tuple[str, float, float, dict[str, np.ndarray]]:
+    """Check a batchnorm's ``bn_param`` for x with ``d`` features or channels.
+
+    Returns:
+        ``(mode, eps, momentum, running)``, running the two (d,) running statistics (zeros
+        where missing).
+    """
+    bn_param = validation.check_params(op, bn_param, "bn_param", BN_PARAM_KEYS)
+    mode = bn_param.get("mode")
+    if mode not in ("train", "test"):
+        raise ValueError(f"{op}: bn_param['mode'] must be 'train' or 'test', got {mode!r}")
+    eps = _eps(op, bn_param)
+    running = {}
+    for key in ("running_mean", "running_var"):
+        value = bn_param.get(key)
+        running[key] = np.zeros(d, dtype=x.dtype) if value is None else value
+        validation.check_shape(op, running[key], (d,), f"bn_param['{key}'] (for x {x.shape})")
+    return mode, eps, bn_param.get("momentum", 0.9), running
+
+
+def _update_running(
+    bn_param: MutableMapping[str, Any],
+    running: dict[str, np.ndarray],
+    momentum: float,
+    mean: np.ndarray,
+    var: np.ndarray,
+) -> None:
+    """New running averages (new arrays) into ``bn_param`` from the batch's (d,) statistics."""
+    bn_param["running_mean"] = momentum * running["running_mean"] + (1 - momentum) * mean
+    bn_param["running_var"] = momentum * running["running_var"] + (1 - momentum) * var
+
+
 def _batchnorm_forward(
     x: np.ndarray,
     gamma: np.ndarray,
@@ -123,23 +158,10 @@ def _batchnorm_forward(
     op: str,
 ) -> tuple[np.ndarray, _NormCache]:
     """Batchnorm of x (N, D), with error messages naming ``op``."""
-    d = x.shape[1]
-    bn_param = validation.check_params(op, bn_param, "bn_param", BN_PARAM_KEYS)
-    mode = bn_param.get("mode")
-    if mode not in ("train", "test"):
-        raise ValueError(f"{op}: bn_param['mode'] must be 'train' or 'test', got {mode!r}")
-    eps = _eps(op, bn_param)
-    momentum = bn_param.get("momentum", 0.9)
-    running = {}
-    for key in ("running_mean", "running_var"):
-        value = bn_param.get(key)
-        running[key] = np.zeros(d, dtype=x.dtype) if value is None else value
-        validation.check_shape(op, running[key], (d,), f"bn_param['{key}'] (for x {x.shape})")
-
+    mode, eps, momentum, running = _batchnorm_setup(x, x.shape[1], bn_param, op)
     if mode == "train":
         xhat, mean, var, inv_std = _normalize(x, 0, eps)
-        bn_param["running_mean"] = momentum * running["running_mean"] + (1 - momentum) * mean[0]
-        bn_param["running_var"] = momentum * running["running_var"] + (1 - momentum) * var[0]
+        _update_running(bn_param, running, momentum, mean[0], var[0])
     else:
         mean = np.asarray(running["running_mean"], dtype=x.dtype)[None]
         var = np.asarray(running["running_var"], dtype=x.dtype)[None]
@@ -243,23 +265,23 @@ def _batchnorm_backward_alt(
     return _normalize_backward(dxhat, cache.xhat, cache.inv_std, 0), dgamma, dbeta
 
 
-def _channels_last_rows(x: np.ndarray) -> np.ndarray:
-    """(N, C, H, W) -> (N*H*W, C): one row per pixel."""
-    return x.transpose(0, 2, 3, 1).reshape(-1, x.shape[1])
+class _SpatialCache(NamedTuple):
+    """Cache of spatial batchnorm (:mod:`cnnlab.functional._channel_norm`'s kernels)."""
 
-
-def _channels_first(rows: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Inverse of :func:`_channels_last_rows` for an array of the given (N, C, H, W) shape."""
-    n, c, h, w = shape
-    return np.ascontiguousarray(rows.reshape(n, h, w, c).transpose(0, 3, 1, 2))
+    shape: tuple[int, ...]  # the input's (N, C, H, W)
+    xc: np.ndarray  # centred input x - mean, (N, C, H*W)
+    inv_std: np.ndarray  # (C,)
+    gamma: np.ndarray  # (C,)
+    batch_stats: bool  # False in test mode: mean and inv_std are constants
 
 
 def spatial_batchnorm_forward(
     x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, bn_param: MutableMapping[str, Any]
-) -> tuple[np.ndarray, _ShapedCache]:
+) -> tuple[np.ndarray, _SpatialCache]:
     """Batch normalisation of x (N, C, H, W) per channel, over batch and space.
 
-    Runs :func:`batchnorm_forward` on x seen as (N*H*W, C).
+    The same function as :func:`batchnorm_forward` on x seen as (N*H*W, C), computed in NCHW
+    with few passes over memory, on all cores (:mod:`cnnlab.functional._channel_norm`).
 
     Args:
         x: (N, C, H, W) data.
@@ -276,14 +298,29 @@ def spatial_batchnorm_forward(
     op = "spatial_batchnorm"
     validation.check_ndim(op, x, 4, "x", "(N, C, H, W)")
     _check_scale_shift(op, x, gamma, beta, (x.shape[1],))
-    rows, cache = _batchnorm_forward(_channels_last_rows(x), gamma, beta, bn_param, op)
-    return _channels_first(rows, x.shape), _ShapedCache(x.shape, cache)
+    n, c = x.shape[:2]
+    mode, eps, momentum, running = _batchnorm_setup(x, c, bn_param, op)
+    x3 = np.ascontiguousarray(x).reshape(n, c, -1)
+    if mode == "train":
+        count = x3.shape[0] * x3.shape[2]
+        mean = _channel_norm.channel_sums(x3) / count
+        xc, squares = _channel_norm.center(x3, mean, squares=True)
+        var = squares / count
+        _update_running(bn_param, running, momentum, mean, var)
+    else:
+        mean = np.asarray(running["running_mean"], dtype=x.dtype)
+        var = np.asarray(running["running_var"], dtype=x.dtype)
+        xc, _ = _channel_norm.center(x3, mean, squares=False)
+    inv_std = (1 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
+    gamma = gamma.astype(x.dtype, copy=False)
+    out = _channel_norm.scale_shift(xc, gamma * inv_std, beta.astype(x.dtype, copy=False))
+    return out.reshape(x.shape), _SpatialCache(x.shape, xc, inv_std, gamma, mode == "train")
 
 
 def spatial_batchnorm_backward(
-    dout: np.ndarray, cache: _ShapedCache
+    dout: np.ndarray, cache: _SpatialCache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Backward pass of spatial batchnorm.
+    """Backward pass of spatial batchnorm (the closed form of :func:`batchnorm_backward_alt`).
 
     Args:
         dout: upstream gradient (N, C, H, W).
@@ -293,10 +330,17 @@ def spatial_batchnorm_backward(
         ``(dx (N, C, H, W), dgamma (C,), dbeta (C,))``.
     """
     op = "spatial_batchnorm"
-    shape, row_cache = validation.check_cache(op, cache, _ShapedCache)
+    shape, xc, inv_std, gamma, batch_stats = validation.check_cache(op, cache, _SpatialCache)
     validation.check_dout(op, dout, shape)
-    drows, dgamma, dbeta = _batchnorm_backward_alt(_channels_last_rows(dout), row_cache, op)
-    return _channels_first(drows, shape), dgamma, dbeta
+    d3 = np.ascontiguousarray(dout, dtype=xc.dtype).reshape(xc.shape)
+    dbeta, dot = _channel_norm.backward_sums(d3, xc)
+    dgamma = dot * inv_std
+    a = gamma * inv_std
+    if not batch_stats:
+        return (d3 * a[:, None]).reshape(shape), dgamma, dbeta
+    count = xc.shape[0] * xc.shape[2]
+    dx = _channel_norm.input_grad(d3, xc, a, dbeta / count, dgamma * inv_std / count)
+    return dx.reshape(shape), dgamma, dbeta
 
 
 # ---------------------------------------------------------------------------------------------

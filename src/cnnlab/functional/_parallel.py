@@ -1,0 +1,82 @@
+"""Memory-bound NumPy work on every core: a small thread pool over slices of the leading axis.
+
+NumPy's ufuncs and reductions release the GIL on large arrays, so two threads each working on
+half of the batch run in parallel, where a single NumPy call would use one core of two. The
+pool uses as many threads as BLAS does (:func:`cnnlab.functional._blas.blas_threads`): limit
+BLAS with ``threadpoolctl`` and the element-wise work follows. Work below
+:data:`SERIAL_BELOW` elements runs in the calling thread (the hand-off costs tens of
+microseconds).
+
+Inside each thread's slice, :func:`blocks` cuts the slice into pieces of about
+:data:`BLOCK_BYTES`, so that several passes over one piece (subtract, square, scale, ...) find
+it in the core's cache instead of main memory.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+from cnnlab.functional._blas import blas_threads
+
+T = TypeVar("T")
+
+#: Arrays with fewer elements than this are processed by the calling thread alone.
+SERIAL_BELOW = 1 << 16
+
+#: Size of the pieces a thread walks its slice in (fits the L2 cache of the CPUs seen here).
+BLOCK_BYTES = 1 << 18
+
+_pool: ThreadPoolExecutor | None = None
+
+
+def _reset_after_fork() -> None:
+    """A forked child has none of the parent's threads: start a fresh pool there."""
+    global _pool
+    _pool = None
+
+
+os.register_at_fork(after_in_child=_reset_after_fork)
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="cnnlab")
+    return _pool
+
+
+def split(n: int, parts: int) -> list[slice]:
+    """``range(n)`` cut into ``min(parts, n)`` contiguous slices of near-equal length."""
+    parts = max(1, min(parts, n))
+    edges = [n * i // parts for i in range(parts + 1)]
+    return [slice(edges[i], edges[i + 1]) for i in range(parts)]
+
+
+def map_slices(fn: Callable[[slice], T], n: int, elements: int) -> list[T]:
+    """``[fn(s) for s in slices]`` over slices of ``range(n)``, one per thread, in parallel.
+
+    Args:
+        fn: work on one slice of the leading axis; it must write only its own slice.
+        n: length of the leading axis.
+        elements: total elements the work touches (decides whether threads pay off).
+
+    Returns:
+        The results of ``fn``, in the order of the slices.
+    """
+    threads = 1 if elements < SERIAL_BELOW else blas_threads()
+    slices = split(n, threads)
+    if len(slices) == 1:
+        return [fn(slices[0])]
+    futures = [_executor().submit(fn, s) for s in slices[1:]]
+    first = fn(slices[0])  # the calling thread takes a share too
+    return [first, *(f.result() for f in futures)]
+
+
+def blocks(s: slice, row_bytes: int) -> Iterator[slice]:
+    """Sub-slices of ``s`` of about :data:`BLOCK_BYTES`, for rows of ``row_bytes`` bytes each."""
+    step = max(1, BLOCK_BYTES // max(row_bytes, 1))
+    for start in range(s.start, s.stop, step):
+        yield slice(start, min(start + step, s.stop))

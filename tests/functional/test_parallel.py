@@ -1,0 +1,72 @@
+"""The element-wise thread pool and the kernels that use it, on arrays big enough to be split.
+
+The op table (cases.py) uses small arrays, which stay in the calling thread; here the arrays
+exceed ``_parallel.SERIAL_BELOW`` and several cache blocks, so the threaded, blocked paths run.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from threadpoolctl import threadpool_limits
+
+from cnnlab.functional import _parallel
+from cnnlab.functional.norm import spatial_batchnorm_backward, spatial_batchnorm_forward
+
+from .cases import EXACT_ATOL, EXACT_RTOL
+
+
+@pytest.mark.parametrize(("n", "parts"), [(10, 3), (2, 5), (7, 1), (0, 2)])
+def test_split_covers_the_range_in_order(n, parts):
+    slices = _parallel.split(n, parts)
+    covered = [i for s in slices for i in range(s.start, s.stop)]
+    assert covered == list(range(n))
+    assert len(slices) == max(1, min(parts, n))
+    lengths = [s.stop - s.start for s in slices]
+    assert max(lengths) - min(lengths) <= 1
+
+
+def test_map_slices_threads_follow_the_blas_limit():
+    def who(s: slice) -> tuple[slice, int]:
+        return s, threading.get_ident()
+
+    big = 2 * _parallel.SERIAL_BELOW
+    with threadpool_limits(2):
+        results = _parallel.map_slices(who, 10, big)
+    assert [s for s, _ in results] == _parallel.split(10, 2)
+    assert len({ident for _, ident in results}) == 2
+    with threadpool_limits(1):
+        assert len(_parallel.map_slices(who, 10, big)) == 1
+    assert len(_parallel.map_slices(who, 10, _parallel.SERIAL_BELOW - 1)) == 1
+
+
+def test_blocks_cut_a_slice_into_cache_sized_pieces():
+    row = _parallel.BLOCK_BYTES // 3
+    pieces = list(_parallel.blocks(slice(4, 12), row))
+    assert pieces == [slice(4, 7), slice(7, 10), slice(10, 12)]
+
+
+@pytest.mark.parametrize("mode", ["train", "test"])
+def test_spatial_batchnorm_threaded_matches_torch(mode):
+    rng = np.random.default_rng(0)
+    x = 3 * rng.standard_normal((9, 16, 24, 24)) + 1.5  # 83k elements, 2 samples per block
+    gamma, beta = rng.standard_normal(16), rng.standard_normal(16)
+    dout = rng.standard_normal(x.shape)
+    mean, var = rng.standard_normal(16), rng.uniform(0.5, 2, 16)
+    param = {"mode": mode, "running_mean": mean, "running_var": var}
+    with threadpool_limits(2):
+        out, cache = spatial_batchnorm_forward(x, gamma, beta, param)
+        dx, dgamma, dbeta = spatial_batchnorm_backward(dout, cache)
+    xt, gt, bt = (torch.tensor(a, requires_grad=True) for a in (x, gamma, beta))
+    ref = F.batch_norm(
+        xt, torch.tensor(mean), torch.tensor(var), gt, bt, training=mode == "train", eps=1e-5
+    )
+    ref.backward(torch.tensor(dout))
+    for ours, theirs in ((out, ref), (dx, xt.grad), (dgamma, gt.grad), (dbeta, bt.grad)):
+        np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=EXACT_RTOL, atol=EXACT_ATOL)
+    if mode == "train":
+        np.testing.assert_allclose(param["running_var"], 0.9 * var + 0.1 * x.var(axis=(0, 2, 3)))
