@@ -142,7 +142,11 @@ def test_predictions_mark_the_wrong_ones(sample) -> None:
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: plot_filters(np.zeros((4, 2, 3, 3))), r"plot_filters: .* got \(4, 2, 3, 3\)"),
+        (lambda: plot_filters(np.zeros((4, 3, 3))), r"plot_filters: .* got \(4, 3, 3\)"),
+        (
+            lambda: plot_filters(np.zeros((4, 2, 3, 3)), channels="rgb"),
+            r"plot_filters: channels='rgb' needs C of 1 or 3; got weights \(4, 2, 3, 3\)",
+        ),
         (
             lambda: plot_predictions(np.zeros((2, 8, 8, 3)), [0, 1], [0, 1], np.zeros((3, 2))),
             r"plot_predictions: probs must be \(N, K\) with N = 2",

@@ -14,6 +14,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     figures = add_command(subparsers, "figures", run_figures)
     for parser in (report, figures):
         parser.add_argument("run", metavar="RUN", help=RUN_FOLDER)
+    figures.add_argument(
+        "--filters",
+        metavar="LAYER",
+        action="append",
+        default=[],
+        help="also draw this convolution layer's filters (e.g. conv2; repeatable)",
+    )
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -31,8 +38,10 @@ def run_figures(args: argparse.Namespace) -> int:
     """Write every figure of a training run as PNG files in RUN/figures/.
 
     The curves, confusion matrix, per-class accuracy, filters and predictions, each one a PNG
-    file; prints their paths, one a line.
+    file; prints their paths, one a line. --filters LAYER adds figures/filters_LAYER.png, the
+    filters of any convolution layer (as colour pictures on 3 input channels, else one grey
+    tile per filter and input channel).
     """
-    for path in write_figures(args.run):
+    for path in write_figures(args.run, args.filters):
         print(path)
     return 0

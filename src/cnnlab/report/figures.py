@@ -5,12 +5,12 @@ files allow it."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from cnnlab.report.run import Run, load_run
+from cnnlab.report.run import Run, load_layer_filters, load_run
 from cnnlab.viz._common import png_bytes, write_bytes_atomic
 from cnnlab.viz.confusion import (
     plot_confusion_images,
@@ -108,10 +108,26 @@ def make_figures(run: Run, dpi: float = 100) -> tuple[dict[str, Figure], dict[st
     return figures, notes
 
 
-def write_figures(run_dir: str | os.PathLike) -> list[Path]:
-    """Write every figure of a run as ``RUN/figures/<name>.png``; return the paths written."""
+def write_figures(run_dir: str | os.PathLike, filter_layers: Sequence[str] = ()) -> list[Path]:
+    """Write every figure of a run as ``RUN/figures/<name>.png``; return the paths written.
+
+    Args:
+        run_dir: the run folder.
+        filter_layers: names of convolution layers (e.g. ``conv2``) whose filters are drawn
+            too, as ``filters_<layer>.png`` (:func:`cnnlab.viz.grid.plot_filters`: RGB for 3
+            input channels, else channel by channel).
+
+    Returns:
+        The paths written.
+
+    Raises:
+        ValueError: a layer in ``filter_layers`` that is not a convolution of the model.
+    """
     run = load_run(run_dir)
     figures, _ = make_figures(run)
+    for layer in filter_layers:
+        weights = load_layer_filters(run.path, layer)
+        figures[f"filters_{layer}"] = plot_filters(weights, title=f"{layer} filters")
     return [
         write_bytes_atomic(run.path / "figures" / f"{name}.png", png_bytes(fig))
         for name, fig in figures.items()

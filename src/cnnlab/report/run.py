@@ -127,6 +127,62 @@ def first_layer_filters(arrays: Mapping[str, np.ndarray]) -> np.ndarray:
     raise ValueError("no 4-D weight array with 1 or 3 input channels")
 
 
+def conv_weights(arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The 4-D arrays (convolution weights) by parameter name, in file order.
+
+    The name drops the file's group prefix (``state/`` of model.npz, ``model/`` or
+    ``best_params/`` of a checkpoint; the first one of a name wins); optimiser state is skipped.
+
+    Args:
+        arrays: a model file's or checkpoint's arrays, name -> array.
+
+    Returns:
+        Parameter name (e.g. ``conv2.weight``, ``W1``) -> (F, C, HH, WW) array.
+    """
+    found: dict[str, np.ndarray] = {}
+    for name, value in arrays.items():
+        if not name.startswith("optim/") and value.ndim == 4:
+            found.setdefault(name.split("/", 1)[-1], value)
+    return found
+
+
+def layer_filters(arrays: Mapping[str, np.ndarray], layer: str) -> np.ndarray:
+    """The convolution weights of the layer named ``layer`` (e.g. ``conv2`` or ``W2``).
+
+    Args:
+        arrays: a model file's or checkpoint's arrays.
+        layer: a layer's dotted name (its weight is ``<layer>.weight``) or a parameter's name.
+
+    Returns:
+        (F, C, HH, WW) weights.
+
+    Raises:
+        ValueError: no convolution weights of that name (the message lists the layers there).
+    """
+    weights = conv_weights(arrays)
+    for name in (layer, f"{layer}.weight"):
+        if name in weights:
+            return weights[name]
+    known = ", ".join(f"{n} {tuple(w.shape)}" for n, w in weights.items()) or "none"
+    raise ValueError(f"layer_filters: no convolution layer {layer!r}; convolution weights: {known}")
+
+
+def load_layer_filters(run_dir: str | os.PathLike, layer: str) -> np.ndarray:
+    """:func:`layer_filters` of a run's trained model (model.npz, else checkpoint.npz).
+
+    Raises:
+        FileNotFoundError: the run folder holds neither file.
+        ValueError: as :func:`layer_filters`.
+    """
+    for name in WEIGHT_FILES:
+        file = Path(run_dir) / name
+        if file.is_file():
+            return layer_filters(load_checkpoint(file)[0], layer)
+    raise FileNotFoundError(
+        f"load_layer_filters: neither {' nor '.join(WEIGHT_FILES)} in {run_dir}"
+    )
+
+
 def _read_samples(path: Path) -> dict[str, np.ndarray]:
     with np.load(path, allow_pickle=False) as archive:
         missing = [key for key in SAMPLE_KEYS if key not in archive.files]

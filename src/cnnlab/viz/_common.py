@@ -9,6 +9,7 @@ display. Every public figure function in :mod:`cnnlab.viz` returns its ``Figure`
 from __future__ import annotations
 
 import io
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -124,3 +125,24 @@ def class_names_for(class_names: Sequence[str] | None, num_classes: int, func: s
     if len(names) != num_classes:
         raise ValueError(f"{func}: {len(names)} class names for {num_classes} classes")
     return names
+
+
+def tile_images(
+    images: np.ndarray, cols: int | None = None, pad: int = 1, fill: float = 1.0
+) -> np.ndarray:
+    """Mosaic of equally sized images in a grid, separated by ``pad`` pixels of ``fill``.
+
+    Inputs: images (n, h, w) or (n, h, w, 3); cols per row (default about sqrt(n)).
+    Returns: (rows*(h+pad)-pad, cols*(w+pad)-pad[, 3]) with rows = ceil(n / cols).
+    """
+    images = np.asarray(images)
+    n, h, w = images.shape[:3]
+    cols = cols or math.ceil(math.sqrt(n))
+    rows = math.ceil(n / cols)
+    grid = np.full(
+        (rows * (h + pad) - pad, cols * (w + pad) - pad, *images.shape[3:]), fill, dtype=np.float64
+    )
+    for k in range(n):
+        r, c = divmod(k, cols)
+        grid[r * (h + pad) : r * (h + pad) + h, c * (w + pad) : c * (w + pad) + w] = images[k]
+    return grid

@@ -16,7 +16,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import ScalarFormatter
 
-from cnnlab.viz._common import PathLike, finish, new_figure
+from cnnlab.viz._common import PathLike, finish, new_figure, tile_images
 
 
 def _as_squares(images: np.ndarray, name: str) -> np.ndarray:
@@ -30,27 +30,6 @@ def _as_squares(images: np.ndarray, name: str) -> np.ndarray:
     if a.ndim != 3 or a.shape[1] != a.shape[2]:
         raise ValueError(f"{name}: expected (n, p*p) or (n, p, p) images, got shape {a.shape}")
     return a
-
-
-def tile_images(
-    images: np.ndarray, cols: int | None = None, pad: int = 1, fill: float = 1.0
-) -> np.ndarray:
-    """Mosaic of equally sized images in a grid, separated by ``pad`` pixels of ``fill``.
-
-    Inputs: images (n, h, w) or (n, h, w, 3); cols per row (default about sqrt(n)).
-    Returns: (rows*(h+pad)-pad, cols*(w+pad)-pad[, 3]) with rows = ceil(n / cols).
-    """
-    images = np.asarray(images)
-    n, h, w = images.shape[:3]
-    cols = cols or math.ceil(math.sqrt(n))
-    rows = math.ceil(n / cols)
-    grid = np.full(
-        (rows * (h + pad) - pad, cols * (w + pad) - pad, *images.shape[3:]), fill, dtype=np.float64
-    )
-    for k in range(n):
-        r, c = divmod(k, cols)
-        grid[r * (h + pad) : r * (h + pad) + h, c * (w + pad) : c * (w + pad) + w] = images[k]
-    return grid
 
 
 def _mosaic_axes(

@@ -1,4 +1,5 @@
-"""Tiling many small images into one: ``visualize_grid`` (the CS231n helper) and filter plots."""
+"""Tiling many small images into one: ``visualize_grid`` (the CS231n helper) and the filters of
+any convolution layer, as pictures or channel by channel."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import math
 import numpy as np
 from matplotlib.figure import Figure
 
-from cnnlab.viz._common import PathLike, finish, new_figure, scale_to_range
+from cnnlab.viz._common import PathLike, finish, new_figure, scale_to_range, tile_images
 
 
 def grid_layout(
@@ -51,30 +52,93 @@ def visualize_grid(Xs: np.ndarray, ubound: float = 255.0, padding: int = 1) -> n
     return grid
 
 
+def channel_mosaic(weights: np.ndarray) -> np.ndarray:
+    """Every channel of every filter as a grey tile: one row per filter, one column per channel.
+
+    Each filter is divided by its own largest absolute weight (over all its channels), so within
+    a row the channels keep their relative sizes; 0 is the middle of the scale.
+
+    Args:
+        weights: (F, C, HH, WW) convolution weights, any C.
+
+    Returns:
+        (F * (HH + 1) - 1, C * (WW + 1) - 1) float64 values in [-1, 1], tiles separated by
+        lines of -1 (:func:`cnnlab.viz._common.tile_images`).
+
+    Raises:
+        ValueError: for weights that are not 4-D.
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    if weights.ndim != 4:
+        raise ValueError(f"channel_mosaic: weights must be (F, C, HH, WW); got {weights.shape}")
+    f, c, hh, ww = weights.shape
+    scale = np.abs(weights).max(axis=(1, 2, 3), keepdims=True)
+    scaled = weights / np.where(scale > 0, scale, 1.0)
+    return tile_images(scaled.reshape(f * c, hh, ww), cols=c, fill=-1.0)
+
+
 def plot_filters(
     weights: np.ndarray,
     *,
     title: str | None = "First-layer filters",
+    channels: str = "auto",
     path: PathLike | None = None,
-    figsize: tuple[float, float] = (5.0, 5.0),
+    figsize: tuple[float, float] | None = None,
     dpi: float = 100,
 ) -> Figure:
-    """Show convolution filters (F, C, HH, WW), C of 1 (grey) or 3 (RGB), as one grid.
+    """Show convolution filters (F, C, HH, WW) of any layer as one image.
 
-    Each filter is scaled on its own to the full colour range (``visualize_grid``), so the
-    picture shows each filter's pattern, not the relative sizes of the filters.
+    As a picture (``channels='rgb'``, for C of 1 or 3; grey or colour), each filter is one tile
+    scaled on its own to the full colour range (``visualize_grid``), so the grid shows each
+    filter's pattern, not the relative sizes of the filters. Channel by channel
+    (``channels='each'``, any C), filter f's channel c is the tile in row f and column c
+    (:func:`channel_mosaic`), grey with zero in the middle. ``'auto'`` is ``'rgb'`` for C of 1
+    or 3 and ``'each'`` otherwise.
+
+    Args:
+        weights: (F, C, HH, WW) convolution weights.
+        title: a line above the grid, followed by the shape; None for none.
+        channels: 'auto', 'rgb' or 'each'.
+        path: write the figure there as a PNG.
+        figsize: inches; default 5 x 5 for a picture grid, sized by the mosaic channel by
+            channel (at most 10 inches wide).
+        dpi: dots per inch.
+
+    Returns:
+        The figure.
+
+    Raises:
+        ValueError: weights that are not 4-D, an unknown ``channels``, or 'rgb' for C not 1
+            or 3.
     """
     weights = np.asarray(weights)
-    if weights.ndim != 4 or weights.shape[1] not in (1, 3):
+    if channels not in ("auto", "rgb", "each"):
         raise ValueError(
-            f"plot_filters: weights must be (F, C, HH, WW) with C of 1 or 3; got {weights.shape}"
+            f"plot_filters: channels must be 'auto', 'rgb' or 'each'; got {channels!r}"
         )
-    grid = visualize_grid(weights.transpose(0, 2, 3, 1), ubound=1.0)
-    fig = new_figure(figsize, dpi)
+    if weights.ndim != 4:
+        raise ValueError(f"plot_filters: weights must be (F, C, HH, WW); got {weights.shape}")
+    pictures = weights.shape[1] in (1, 3)
+    if channels == "rgb" and not pictures:
+        raise ValueError(
+            f"plot_filters: channels='rgb' needs C of 1 or 3; got weights {weights.shape}"
+        )
+    if channels == "each" or (channels == "auto" and not pictures):
+        mosaic = channel_mosaic(weights)
+        width = min(10.0, max(3.0, mosaic.shape[1] / 40))
+        size = figsize or (width, min(30.0, width * mosaic.shape[0] / mosaic.shape[1]) + 0.5)
+        shown = {"image": mosaic, "cmap": "gray", "vmin": -1.0, "vmax": 1.0}
+        layout = "rows: filters, columns: input channels"
+    else:
+        grid = visualize_grid(weights.transpose(0, 2, 3, 1), ubound=1.0)
+        size = figsize or (5.0, 5.0)
+        shown = {"image": grid[..., 0] if grid.shape[-1] == 1 else grid, "cmap": "gray"}
+        layout = ""
+    fig = new_figure(size, dpi)
     ax = fig.add_subplot()
-    ax.imshow(grid[..., 0] if grid.shape[-1] == 1 else grid, cmap="gray", interpolation="nearest")
+    ax.imshow(shown.pop("image"), interpolation="nearest", **shown)
     ax.set_axis_off()
     if title:
         f, c, hh, ww = weights.shape
-        ax.set_title(f"{title} ({f} x {c} x {hh} x {ww})")
+        ax.set_title(f"{title} ({f} x {c} x {hh} x {ww})" + (f"\n{layout}" if layout else ""))
     return finish(fig, path)
