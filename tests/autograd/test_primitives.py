@@ -41,6 +41,11 @@ CASES = [
     ("getitem-repeated-int-array", lambda x: x[np.array([0, 2, 0, 0])], ((3, 5),)),
     ("getitem-bool-mask", lambda x: x[np.array([True, False, True])], ((3, 5),)),
     ("getitem-pairs", lambda x: x[np.array([0, 1, 1]), np.array([2, 2, 4])], ((3, 5),)),
+    (
+        "getitem-tensor-index",
+        lambda x: x[Tensor(np.arange(3)), Tensor(np.array([4, 0, 4]))],
+        ((3, 5),),
+    ),
     ("exp", lambda x: x.exp(), ((3, 5),)),
     ("exp-function", F.exp, ((2, 3, 1),)),
     ("log", lambda x: (x * x + 0.5).log(), ((3, 5),)),

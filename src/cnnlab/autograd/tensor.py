@@ -196,7 +196,10 @@ class Tensor:
 
     # --- shapes, selection, reductions, element-wise functions ----------------------------
     def __getitem__(self, index: Any) -> Tensor:
-        if isinstance(index, Tensor):
+        """NumPy indexing; Tensors inside the index (e.g. labels) count as their values."""
+        if isinstance(index, tuple):
+            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        elif isinstance(index, Tensor):
             index = index.data
         return GETITEM(self, index)
 
