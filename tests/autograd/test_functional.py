@@ -49,6 +49,12 @@ LAYERS = [
         ((2, 2, 5, 6),),
     ),
     ("global_avg_pool2d", F.global_avg_pool2d, lambda x: x.mean(dim=(2, 3)), ((2, 3, 4, 5),)),
+    (
+        "upsample_nearest",
+        lambda x: F.upsample_nearest(x, 3),
+        lambda x: TF.interpolate(x, scale_factor=3, mode="nearest"),
+        ((2, 3, 2, 3),),
+    ),
     ("relu", F.relu, torch.relu, ((3, 4),)),
     (
         "leaky_relu",

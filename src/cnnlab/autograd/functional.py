@@ -159,6 +159,14 @@ def global_avg_pool2d(x: Tensor) -> Tensor:
     return _GLOBAL_AVG_POOL(x)
 
 
+_UPSAMPLE = Function("upsample", ops.upsample_nearest_forward, ops.upsample_nearest_backward)
+
+
+def upsample_nearest(x: Tensor, scale_factor: int) -> Tensor:
+    """Repeat each pixel of x (N, C, H, W) into a k x k block: (N, C, k H, k W)."""
+    return _UPSAMPLE(x, scale_factor)
+
+
 # --- activations ------------------------------------------------------------------------------
 
 _RELU = Function("relu", ops.relu_forward, ops.relu_backward)
