@@ -352,6 +352,17 @@ def test_summary_of_a_forward_only_model():
     text = model.summary()
     assert "TwoLayer" in text and "(None, 3)" in text
     assert f"Total params: {6 * 5 + 5 + 5 * 3 + 3:,}" in text
+    # one row per child call, in call order, then the module's own parameters
+    lines = text.splitlines()
+    assert lines[3].split() == ["out", "(Linear)", "(None,", "3)", f"{5 * 3 + 3}"]
+    assert lines[4].split() == ["-", "(TwoLayer", "parameters)", "-", f"{6 * 5 + 5}"]
+
+
+def test_summary_lists_the_layers_a_forward_only_model_calls():
+    text = models.build("keras_three_layer", channel_1=4, channel_2=3).summary()
+    rows = [line.split()[:2] for line in text.splitlines()[3:6]]
+    assert rows == [["conv1", "(Conv2d)"], ["conv2", "(Conv2d)"], ["fc", "(Linear)"]]
+    assert "(None, 3, 32, 32)" in text and "(None, 10)" in text
 
 
 def test_state_dict_and_checkpoint_round_trip(tmp_path):

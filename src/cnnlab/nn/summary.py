@@ -32,8 +32,39 @@ def _rows(module: Module, x: np.ndarray, prefix: str, rows: list) -> np.ndarray:
         for name, child in module.named_children():
             x = _rows(child, x, f"{prefix}.{name}" if prefix else name, rows)
         return x
+    if module._forward_only() and module._modules:
+        return _call_rows(module, x, prefix, rows)
     out = module.forward(x)
     rows.append((prefix or "-", type(module).__name__, out.shape, module.num_parameters()))
+    return out
+
+
+def _call_rows(module: Module, x: np.ndarray, prefix: str, rows: list) -> np.ndarray:
+    """Run a forward-only ``module``, appending a row per child call in the order of the calls.
+
+    Its ``forward`` decides which children run and how often, so each child's ``forward`` is
+    wrapped for the pass (an instance attribute, removed afterwards) to note its output shape.
+    Parameters the module holds itself (``self.w = Parameter(...)``) get a row of their own.
+    """
+    children = dict(module.named_children())
+    for name, child in children.items():
+        call = child.forward
+
+        def noted(x, *args, _name=name, _child=child, _call=call, **kwargs):
+            out = _call(x, *args, **kwargs)
+            full = f"{prefix}.{_name}" if prefix else _name
+            rows.append((full, type(_child).__name__, out.shape, _child.num_parameters()))
+            return out
+
+        object.__setattr__(child, "forward", noted)
+    try:
+        out = module.forward(x)
+    finally:
+        for child in children.values():
+            del child.__dict__["forward"]
+    own = sum(int(p.size) for p in module.params.values())
+    if own:  # no output of their own: shown without a shape
+        rows.append((prefix or "-", f"{type(module).__name__} parameters", None, own))
     return out
 
 
@@ -41,7 +72,7 @@ def _table(rows: list, trainable: int, frozen: int) -> str:
     """Format the rows and the parameter totals as Keras's summary table."""
     header = ("Layer (type)", "Output Shape", "Param #")
     cells = [
-        (f"{n} ({t})", "(None, " + ", ".join(map(str, s[1:])) + ")", f"{p:,}")
+        (f"{n} ({t})", "-" if s is None else "(None, " + ", ".join(map(str, s[1:])) + ")", f"{p:,}")
         for n, t, s, p in rows
     ]
     w0 = max(len(header[0]), *(len(c[0]) for c in cells)) + 2
