@@ -70,3 +70,37 @@ def test_spatial_batchnorm_threaded_matches_torch(mode):
         np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=EXACT_RTOL, atol=EXACT_ATOL)
     if mode == "train":
         np.testing.assert_allclose(param["running_var"], 0.9 * var + 0.1 * x.var(axis=(0, 2, 3)))
+
+
+@pytest.mark.parametrize(
+    ("w_shape", "stride", "pad"), [((12, 16, 3, 3), 1, 1), ((12, 16, 1, 1), 2, 0)]
+)
+def test_conv_threaded_copies_match_torch(w_shape, stride, pad):
+    from cnnlab.functional.conv import conv_backward, conv_forward
+
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((9, 16, 24, 24))
+    w, b = rng.standard_normal(w_shape), rng.standard_normal(w_shape[0])
+    with threadpool_limits(2):
+        out, cache = conv_forward(x, w, b, {"stride": stride, "pad": pad})
+        dout = rng.standard_normal(out.shape)
+        grads = conv_backward(dout, cache)
+    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    ref = F.conv2d(xt, wt, bt, stride=stride, padding=pad)
+    ref.backward(torch.tensor(dout))
+    for ours, theirs in zip((out, *grads), (ref, xt.grad, wt.grad, bt.grad), strict=True):
+        np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=EXACT_RTOL, atol=EXACT_ATOL)
+
+
+def test_relu_threaded_matches_numpy():
+    from cnnlab.functional.activation import relu_backward, relu_forward
+
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((5, 7, 61, 67)).astype(np.float32)[:, :, 1:, :]  # not contiguous
+    dout = rng.standard_normal(x.shape).astype(np.float32)
+    with threadpool_limits(2):
+        out, cache = relu_forward(x)
+        dx = relu_backward(dout, cache)
+    np.testing.assert_array_equal(out, np.maximum(x, 0))
+    np.testing.assert_array_equal(dx, np.where(x > 0, dout, 0))
+    assert out.dtype == dx.dtype == np.float32

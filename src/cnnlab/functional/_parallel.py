@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+import numpy as np
+
 from cnnlab.functional._blas import blas_threads
 
 T = TypeVar("T")
@@ -80,3 +82,26 @@ def blocks(s: slice, row_bytes: int) -> Iterator[slice]:
     step = max(1, BLOCK_BYTES // max(row_bytes, 1))
     for start in range(s.start, s.stop, step):
         yield slice(start, min(start + step, s.stop))
+
+
+def copy(dst: np.ndarray, src: np.ndarray) -> None:
+    """``dst[...] = src`` (same shapes, any strides), split over the leading axis."""
+    map_slices(lambda s: np.copyto(dst[s], src[s]), len(dst), dst.size)
+
+
+def elementwise(fn: Callable[..., object], out: np.ndarray, *arrays: np.ndarray) -> np.ndarray:
+    """``fn(out_part, *parts)`` over cache-sized parts of C-contiguous arrays of one size.
+
+    The arrays are seen flat; each thread walks its share in blocks of about
+    :data:`BLOCK_BYTES`, so that an ``fn`` of several ufunc calls reads each block from main
+    memory once. Returns ``out``.
+    """
+    flat_out = out.reshape(-1)
+    flat = [a.reshape(-1) for a in arrays]
+
+    def work(s: slice) -> None:
+        for b in blocks(s, out.itemsize):
+            fn(flat_out[b], *(a[b] for a in flat))
+
+    map_slices(work, flat_out.size, flat_out.size)
+    return out

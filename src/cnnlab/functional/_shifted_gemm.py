@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnnlab.functional import _parallel
 from cnnlab.functional._blas import gemm
 from cnnlab.functional._windows import Window2d
 
@@ -120,7 +121,7 @@ class Plan:
         xbuf = np.zeros((x.shape[1], len(self.phases) * self.length + tail), dtype=x.dtype)
         for phase, block in zip(self.phases, self._phase_blocks(xbuf), strict=True):
             (gr, gc), (xr, xc) = self._input_slices(phase)
-            block[:, :, gr, gc] = x[:, :, xr, xc].transpose(1, 0, 2, 3)
+            _parallel.copy(block[:, :, gr, gc], x[:, :, xr, xc].transpose(1, 0, 2, 3))
         return xbuf
 
     def gather_input_grad(self, dxbuf: np.ndarray) -> np.ndarray:
@@ -129,7 +130,7 @@ class Plan:
         dx = (np.empty if all_phases else np.zeros)(self.x_shape, dtype=dxbuf.dtype)
         for phase, block in zip(self.phases, self._phase_blocks(dxbuf), strict=True):
             (gr, gc), (xr, xc) = self._input_slices(phase)
-            dx[:, :, xr, xc] = block[:, :, gr, gc].transpose(1, 0, 2, 3)
+            _parallel.copy(dx[:, :, xr, xc], block[:, :, gr, gc].transpose(1, 0, 2, 3))
         return dx
 
     def _valid(self, full: np.ndarray) -> np.ndarray:
@@ -164,7 +165,7 @@ class Plan:
         front = max(self.offset_shift)
         dpad = np.zeros((dout.shape[1], front + self.length), dtype=dout.dtype)
         dfull = dpad[:, front:]
-        self._valid(dfull)[...] = dout.transpose(1, 0, 2, 3)
+        _parallel.copy(self._valid(dfull), dout.transpose(1, 0, 2, 3))
 
         dw_offsets = np.empty_like(w_offsets)
         for k, window in enumerate(self._windows(xbuf)):

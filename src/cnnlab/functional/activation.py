@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from cnnlab.functional import _parallel
 from cnnlab.validation import check_cache, check_dout, check_float
 
 
@@ -28,14 +29,21 @@ class _EluCache(NamedTuple):
 def relu_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``max(x, 0)``. Returns ``(out, cache)``; ``out`` has the shape of ``x``."""
     check_float("relu", x, "x")
-    return np.maximum(x, 0), x
+    x = np.ascontiguousarray(x)
+    out = _parallel.elementwise(lambda o, a: np.maximum(a, 0, out=o), np.empty_like(x), x)
+    return out, x
 
 
 def relu_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
     """Gradient of relu: ``dout`` where ``x > 0``, else 0."""
     x = check_float("relu", cache, "cache")
-    dout = check_dout("relu", dout, x.shape)
-    return dout * (x > 0)  # a multiply by the mask is ~15x faster than np.where here
+    dout = np.ascontiguousarray(check_dout("relu", dout, x.shape))
+    x = np.ascontiguousarray(x)
+
+    def masked(o: np.ndarray, d: np.ndarray, a: np.ndarray) -> None:
+        np.multiply(d, a > 0, out=o)  # a multiply by the mask is ~15x faster than np.where
+
+    return _parallel.elementwise(masked, np.empty(x.shape, dtype=dout.dtype), dout, x)
 
 
 def leaky_relu_forward(

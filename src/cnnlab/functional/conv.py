@@ -29,7 +29,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from cnnlab.functional import _im2col, _shifted_gemm
+from cnnlab.functional import _im2col, _parallel, _shifted_gemm
+from cnnlab.functional._blas import gemm
 from cnnlab.functional._windows import Window2d, pad_input, unpad
 from cnnlab.validation import (
     check_cache,
@@ -187,25 +188,32 @@ def _strategy(geom: Window2d, channels: int) -> str:
 
 
 def _pointwise_forward(x: np.ndarray, w: np.ndarray, geom: Window2d) -> tuple:
-    """1x1 kernel, no padding: out[n] = W (F, C) @ x[n] (C, Ho*Wo), batched over samples."""
+    """1x1 kernel, no padding: out[n] = W (F, C) @ x[n] (C, Ho*Wo).
+
+    One GEMM over all samples, (F, C) @ (C, N*Ho*Wo) on a channel-major copy of x: a batched
+    matmul would make one small BLAS call (and thread hand-off) per sample.
+    """
     n, c = x.shape[:2]
-    cols = np.ascontiguousarray(x[(..., *geom.offset(0, 0))]).reshape(n, c, -1)
+    cols = np.empty((c, n, *geom.out), dtype=x.dtype)  # (C, N, Ho, Wo)
+    _parallel.copy(cols, x[(..., *geom.offset(0, 0))].transpose(1, 0, 2, 3))
+    cols = cols.reshape(c, -1)
     w_mat = w.reshape(w.shape[0], c)
-    out = np.matmul(w_mat, cols)
-    return out.reshape(n, -1, *geom.out), (cols, w_mat, x.shape, geom)
+    full = gemm(w_mat, cols, np.empty((w.shape[0], cols.shape[1]), dtype=x.dtype))
+    out = full.reshape(-1, n, *geom.out).transpose(1, 0, 2, 3)
+    return out, (cols, w_mat, x.shape, geom)
 
 
 def _pointwise_backward(dout: np.ndarray, cache: tuple) -> tuple:
-    """Gradients of :func:`_pointwise_forward`: (dx, dw)."""
+    """Gradients of :func:`_pointwise_forward`: (dx, dw), each one GEMM."""
     cols, w_mat, x_shape, geom = cache
-    d_mat = dout.reshape(x_shape[0], w_mat.shape[0], -1)
-    dw = np.matmul(d_mat, cols.transpose(0, 2, 1)).sum(axis=0)
-    dcols = np.matmul(w_mat.T, d_mat)
-    if geom.stride == (1, 1):
-        dx = dcols.reshape(x_shape)
-    else:
-        dx = np.zeros(x_shape, dtype=cols.dtype)
-        dx[(..., *geom.offset(0, 0))] = dcols.reshape(*x_shape[:2], *geom.out)
+    n, c = x_shape[:2]
+    d_mat = np.empty((w_mat.shape[0], n, *geom.out), dtype=cols.dtype)  # (F, N, Ho, Wo)
+    _parallel.copy(d_mat, dout.transpose(1, 0, 2, 3))
+    d_mat = d_mat.reshape(w_mat.shape[0], -1)
+    dw = gemm(d_mat, cols.T, np.empty_like(w_mat))
+    dcols = gemm(w_mat.T, d_mat, np.empty_like(cols)).reshape(c, n, *geom.out)
+    dx = (np.empty if geom.stride == (1, 1) else np.zeros)(x_shape, dtype=cols.dtype)
+    _parallel.copy(dx[(..., *geom.offset(0, 0))], dcols.transpose(1, 0, 2, 3))
     return dx, dw.reshape(*w_mat.shape, 1, 1)
 
 
@@ -251,9 +259,10 @@ def _finish(raw: np.ndarray, b: np.ndarray | None) -> np.ndarray:
         return raw
     out = np.empty(raw.shape, dtype=raw.dtype)
     if b is None:
-        np.copyto(out, raw)
+        _parallel.copy(out, raw)
     else:
-        np.add(raw, b[:, None, None], out=out)
+        bias = b[:, None, None]
+        _parallel.map_slices(lambda s: np.add(raw[s], bias, out=out[s]), len(out), out.size)
     return out
 
 
