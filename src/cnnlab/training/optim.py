@@ -87,10 +87,14 @@ def sgd_momentum(
     """
     config = _prepare("sgd_momentum", w, dw, config)
     lr, mu = config["learning_rate"], config["momentum"]
-    v = mu * _state(config, "velocity", w) - lr * dw
+    v = np.multiply(_state(config, "velocity", w), mu)
+    v -= lr * dw
     config["velocity"] = v
-    step = mu * v - lr * dw if config["nesterov"] else v
-    return w + step, config
+    if not config["nesterov"]:
+        return w + v, config
+    next_w = w + mu * v
+    next_w -= lr * dw
+    return next_w, config
 
 
 def rmsprop(
@@ -105,15 +109,26 @@ def rmsprop(
 
 
 def _adam_step(w: np.ndarray, dw: np.ndarray, config: dict[str, Any]) -> np.ndarray:
-    """Update the moments ``m``, ``v`` and the counter ``t``; return the Adam step for w."""
+    """Update the moments ``m``, ``v`` and the counter ``t``; return the Adam step for w.
+
+    Written as torch.optim.Adam computes it, ``-lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t)
+    + eps)``, with every pass after the first writing into an array it made (``out=``), so the
+    step makes three new arrays instead of a dozen temporaries.
+    """
     b1, b2 = config["beta1"], config["beta2"]
     t = config.get("t", 0) + 1
-    m = b1 * _state(config, "m", w) + (1 - b1) * dw
-    v = b2 * _state(config, "v", w) + (1 - b2) * dw * dw
+    m = np.multiply(_state(config, "m", w), b1)
+    m += (1 - b1) * dw
+    v = np.multiply(dw, dw)
+    v *= 1 - b2
+    v += b2 * _state(config, "v", w)
     config.update(m=m, v=v, t=t)
-    m_hat = m / (1 - b1**t)
-    v_hat = v / (1 - b2**t)
-    return -config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"])
+    step = np.sqrt(v)
+    step /= np.sqrt(1 - b2**t)
+    step += config["epsilon"]
+    np.divide(m, step, out=step)
+    step *= -config["learning_rate"] / (1 - b1**t)
+    return step
 
 
 def adam(
@@ -121,7 +136,9 @@ def adam(
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Adam with bias correction; state ``m``, ``v`` shaped like w and the step count ``t``."""
     config = _prepare("adam", w, dw, config)
-    return w + _adam_step(w, dw, config), config
+    step = _adam_step(w, dw, config)
+    step += w
+    return step, config
 
 
 def adamw(
