@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from cnnlab._io import atomic_open
+from cnnlab.recipes import seed002_q1, seed003
 
 
 class Recipe(NamedTuple):
@@ -39,7 +40,29 @@ class Recipe(NamedTuple):
     seed_figure: str
 
 
-RECIPES: dict[str, Recipe] = {}
+RECIPES: dict[str, Recipe] = {
+    "seed002-q1-sweep": Recipe(
+        seed002_q1.part_d_sweep,
+        "Sparse autoencoder part D: Lhid 10/60/100 at lambda 5e-4, lambda 0/1e-4/1e-3 at Lhid 64",
+        "weight grids (figures 11-16) and one test patch through each net (figures 17-23); "
+        "no numbers: more units learn more distinct patterns, a larger lambda smoother weights",
+    ),
+    "seed002-q1-twin": Recipe(
+        seed002_q1.framework_twin,
+        "Sparse autoencoder part B: cnnlab and PyTorch from one start, 5000 GD steps at 0.35",
+        "initial cost 3.3389 in both; after 5000 epochs 0.9373 (own aeCost) and 1.0525 (Keras)",
+    ),
+    "seed003-alexnet": Recipe(
+        seed003.alexnet,
+        "The Keras practical's MiniAlexNet: 10 epochs Adam, last 10,000 training images validate",
+        "about 80 % training and about 67 % test accuracy",
+    ),
+    "seed003-batchnorm": Recipe(
+        seed003.batchnorm_comparison,
+        "The practical's task 2: MiniAlexNet without and with batch norm, same seed and settings",
+        "batch norm should improve generalisation (no number given; without it about 67 % test)",
+    ),
+}
 
 
 def get(name: str) -> Recipe:

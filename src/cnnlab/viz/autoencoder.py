@@ -204,3 +204,55 @@ def plot_sweep_reconstructions(
         ax.set_title(label, fontsize=8)
         ax.axis("off")
     return finish(fig, save)
+
+
+def plot_framework_twin(
+    histories: Mapping[str, Sequence[float]],
+    original: np.ndarray,
+    recons: Mapping[str, np.ndarray],
+    save: PathLike | None = None,
+) -> Figure:
+    """Part B's check: the cost curves of two trainings side by side with what each reconstructs.
+
+    Left, every cost history (log scale) and, when there are two, the absolute difference
+    between them step by step below it; right, the test patch and each training's
+    reconstruction of it.
+
+    Args:
+        histories: label -> costs after 0, 1, ... steps (one label per framework).
+        original: (p*p,) or (p, p) test patch.
+        recons: label -> its (p*p,) or (p, p) reconstruction.
+        save: write the figure there as a PNG.
+
+    Returns:
+        The figure.
+    """
+    squares = _as_squares(
+        np.stack([np.ravel(a) for a in (original, *recons.values())]), "plot_framework_twin"
+    )
+    fig = new_figure((11, 4.6))
+    left, right = fig.subfigures(1, 2, width_ratios=[1.3, 1])
+    runs = list(histories.values())
+    paired = len(runs) == 2 and len(runs[0]) == len(runs[1])
+    if paired:
+        ax, below = left.subplots(2, 1, sharex=True, height_ratios=[3, 1])
+        below.plot(np.abs(np.asarray(runs[0]) - np.asarray(runs[1])), color="0.3", linewidth=0.8)
+        below.set_ylabel("|difference|", fontsize=8)
+        below.set_xlabel("gradient-descent step")
+        below.grid(True, alpha=0.3)
+    else:
+        ax = left.add_subplot(111)
+        ax.set_xlabel("gradient-descent step")
+    for label, h in histories.items():
+        ax.plot(np.arange(len(h)), h, label=label, linewidth=1.2)
+    ax.set_yscale("log")
+    ax.set_ylabel("J")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title("cost from the same initial weights")
+    axes = right.subplots(1, len(squares))
+    for a, img, label in zip(axes, squares, ["test patch", *recons.keys()], strict=True):
+        a.imshow(img, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
+        a.set_title(label, fontsize=9)
+        a.axis("off")
+    return finish(fig, save)

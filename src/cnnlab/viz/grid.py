@@ -101,7 +101,7 @@ def plot_filters(
         channels: 'auto', 'rgb' or 'each'.
         path: write the figure there as a PNG.
         figsize: inches; default 5 x 5 for a picture grid, sized by the mosaic channel by
-            channel (at most 10 inches wide).
+            channel (4 to 10 inches wide).
         dpi: dots per inch.
 
     Returns:
@@ -125,7 +125,7 @@ def plot_filters(
         )
     if channels == "each" or (channels == "auto" and not pictures):
         mosaic = channel_mosaic(weights)
-        width = min(10.0, max(3.0, mosaic.shape[1] / 40))
+        width = min(10.0, max(4.0, mosaic.shape[1] / 40))
         size = figsize or (width, min(30.0, width * mosaic.shape[0] / mosaic.shape[1]) + 0.5)
         shown = {"image": mosaic, "cmap": "gray", "vmin": -1.0, "vmax": 1.0}
         layout = "rows: filters, columns: input channels"
@@ -140,5 +140,6 @@ def plot_filters(
     ax.set_axis_off()
     if title:
         f, c, hh, ww = weights.shape
-        ax.set_title(f"{title} ({f} x {c} x {hh} x {ww})" + (f"\n{layout}" if layout else ""))
+        text = f"{title} ({f} x {c} x {hh} x {ww})" + (f"\n{layout}" if layout else "")
+        ax.set_title(text, fontsize=10 if layout else None)
     return finish(fig, path)
