@@ -65,7 +65,14 @@ from cnnlab.training.state import (
 FORMAT = "cnnlab.solver/1"
 BEST, ORDER = "best/", "sampler/order"
 OLD_BEST_PARAMS, OLD_BEST_STATE = "best_params/", "best_state/"  # checkpoints before best/
-HISTORY_NAMES = ("loss_history", "train_acc_history", "val_acc_history", "lr_history")
+HISTORY_NAMES = (
+    "loss_history",
+    "train_acc_history",
+    "val_acc_history",
+    "lr_history",
+    "check_iterations",
+    "check_val_acc",
+)
 
 Augment = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 EpochCallback = Callable[["Solver", dict[str, float]], None]
@@ -98,8 +105,14 @@ class Solver:
         print_every: print the loss every this many iterations (line mode).
         verbose: print progress at all; progress_bar: tqdm bar per epoch (default: when
             stdout is a terminal) instead of lines.
-        patience: stop after this many epochs without a new best validation accuracy
-            (None: never). In any case the best parameters are restored when training ends.
+        patience: stop after this many epochs (or checks, with ``check_every``) without a new
+            best validation accuracy (None: never). In any case the best parameters are
+            restored when training ends.
+        check_every: also measure the validation accuracy every this many iterations (seed
+            004's early stopping: every 50). The checks then alone choose the best model and
+            count the patience; the per-epoch accuracies are still recorded. A check's
+            accuracy goes to ``check_val_acc`` and its iteration to ``check_iterations``;
+            ``stopped_at`` is the iteration where patience ran out (None if it did not).
         augment: ``augment(X_batch, rng) -> X_batch`` applied to every training minibatch.
         on_epoch_end: ``callback(solver, metrics)`` after every epoch; metrics has ``epoch``,
             ``loss`` (mean minibatch loss of the epoch), ``train_acc``, ``val_acc``, ``lr``,
@@ -127,6 +140,7 @@ class Solver:
         verbose: bool = True,
         progress_bar: bool | None = None,
         patience: int | None = None,
+        check_every: int | None = None,
         augment: Augment | None = None,
         on_epoch_end: EpochCallback | None = None,
         seed: int | np.random.Generator | None = None,
@@ -136,6 +150,8 @@ class Solver:
         _check_options(
             batch_size, num_epochs, lr_decay, schedule, patience, checkpoint_name, checkpoint_path
         )
+        if check_every is not None and check_every < 1:
+            raise ValueError(f"Solver: check_every must be >= 1 or None, got {check_every}")
         self.model = model
         self.X_train, self.y_train = data["X_train"], data["y_train"]
         self.X_val, self.y_val = data["X_val"], data["y_val"]
@@ -153,6 +169,7 @@ class Solver:
         self.checkpoint_path = None if checkpoint_path is None else Path(checkpoint_path)
         self.print_every, self.verbose, self.progress_bar = print_every, verbose, progress_bar
         self.patience, self.augment, self.on_epoch_end = patience, augment, on_epoch_end
+        self.check_every = check_every
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         self._reset()
         if resume is not None:
@@ -167,13 +184,17 @@ class Solver:
         self.best_params: dict[str, np.ndarray] = {}
         self._best_state: dict[str, np.ndarray] | None = None
         self.epochs_without_improvement = 0
+        self.checks_without_improvement = 0
         self.stopped_early = False
+        self.stopped_at: int | None = None
         self.interrupted: str | None = None
         self.last_checkpoint: Path | None = None
         self.loss_history: list[float] = []
         self.train_acc_history: list[float] = []
         self.val_acc_history: list[float] = []
         self.lr_history: list[float | None] = []
+        self.check_iterations: list[int] = []
+        self.check_val_acc: list[float] = []
         self.metrics_history: list[dict[str, Any]] = []
         self.optim_configs = {name: dict(self.optim_config) for name in self.model.params}
         self._order: np.ndarray | None = None  # sample order of the current epoch
@@ -218,7 +239,9 @@ class Solver:
             "best_val_acc": self.best_val_acc,
             "best_is_model": best_is_model,
             "epochs_without_improvement": self.epochs_without_improvement,
+            "checks_without_improvement": self.checks_without_improvement,
             "stopped_early": self.stopped_early,
+            "stopped_at": self.stopped_at,
             "rng": self.rng.bit_generator.state,
             "optim": optim_scalars,
             "history": self.history,
@@ -266,12 +289,14 @@ class Solver:
         self.metrics_history = [dict(row) for row in meta.get("metrics", [])]
         self._order = arrays.get(ORDER)
         self.rng.bit_generator.state = meta["rng"]
-        for name in HISTORY_NAMES:
-            setattr(self, name, list(meta["history"][name]))
+        for name in HISTORY_NAMES:  # checkpoints before check_every have no check series
+            setattr(self, name, list(meta["history"].get(name, [])))
         self.epoch, self.t = meta["epoch"], meta["t"]
         self.best_val_acc = meta["best_val_acc"]
         self.epochs_without_improvement = meta["epochs_without_improvement"]
         self.stopped_early = meta["stopped_early"]
+        self.checks_without_improvement = meta.get("checks_without_improvement", 0)
+        self.stopped_at = meta.get("stopped_at")
 
     # -------------------------------------------------------------------------- training
     def check_accuracy(
@@ -300,6 +325,8 @@ class Solver:
                         self._record_accuracy(progress, *accuracies)
                 epoch_start, bar_open = time.perf_counter(), False
                 while True:
+                    if self._check_due():
+                        self._check(progress, stop)
                     if self.epoch < self.t // per_epoch:
                         self._end_epoch(progress, stop, epoch_start)
                         epoch_start = time.perf_counter()
@@ -390,18 +417,51 @@ class Solver:
             val_acc = self.check_accuracy(self.X_val, self.y_val, self.num_val_samples)
         return train_acc, val_acc
 
-    def _record_accuracy(self, progress: Progress, train_acc: float, val_acc: float) -> None:
-        """Append the accuracies and keep the best model."""
-        self.train_acc_history.append(train_acc)
-        self.val_acc_history.append(val_acc)
+    def _keep_if_best(self, val_acc: float) -> bool:
+        """Keep the model as the best one if ``val_acc`` beats the best so far (or none is
+        kept yet); return whether it did."""
         if val_acc > self.best_val_acc or not self.best_params:
             self.best_val_acc = val_acc
             self.best_params = {name: w.copy() for name, w in self.model.params.items()}
             self._best_state = get_model_state(self.model) if self._has_state_dict() else None
-            self.epochs_without_improvement = 0
-        else:
-            self.epochs_without_improvement += 1
+            return True
+        return False
+
+    def _record_accuracy(self, progress: Progress, train_acc: float, val_acc: float) -> None:
+        """Append the accuracies and keep the best model (with ``check_every``, only the
+        checks choose it, after the model before training)."""
+        self.train_acc_history.append(train_acc)
+        self.val_acc_history.append(val_acc)
+        if self.check_every is None or not self.best_params:
+            improved = self._keep_if_best(val_acc)
+            self.epochs_without_improvement = 0 if improved else self.epochs_without_improvement + 1
         progress.end_epoch(self.epoch, train_acc, val_acc)
+
+    def _check_due(self) -> bool:
+        """Whether a check of ``check_every`` is owed at the current iteration (derived from
+        the recorded checks, so a check cut by an interrupt is made on resume)."""
+        return self.check_every is not None and len(self.check_iterations) < (
+            self.t // self.check_every
+        )
+
+    def _check(self, progress: Progress, stop: StopRequests) -> None:
+        """Seed 004's check: validation accuracy, best model, patience counted in checks."""
+        with self._rewind_on_interrupt(), np.errstate(over="ignore", invalid="ignore"):
+            val_acc = self.check_accuracy(self.X_val, self.y_val, self.num_val_samples)
+        with stop.step():
+            self.check_iterations.append(self.t)
+            self.check_val_acc.append(val_acc)
+            improved = self._keep_if_best(val_acc)
+            self.checks_without_improvement = 0 if improved else self.checks_without_improvement + 1
+            if self.patience is not None and self.checks_without_improvement >= self.patience:
+                self.stopped_early, self.stopped_at = True, self.t
+                progress.message(
+                    f"Early stopping at iteration {self.t}: no better validation accuracy than "
+                    f"{self.best_val_acc:f} for {self.patience} checks"
+                )
+                destination = self._checkpoint_destination("stopped")
+                if destination is not None:
+                    self.save_checkpoint(destination)
 
     def _end_epoch(self, progress: Progress, stop: StopRequests, started: float) -> None:
         """Evaluate, apply early stopping, record the epoch's metrics, checkpoint (all of it
@@ -417,8 +477,9 @@ class Solver:
     def _finish_epoch(self, progress: Progress, started: float) -> dict[str, Any]:
         """Early stopping, the epoch's metrics row and its checkpoint; returns the row."""
         self.lr_history.append(self._last_lr())
-        if self.patience is not None and self.epochs_without_improvement >= self.patience:
-            self.stopped_early = True
+        by_epochs = self.patience is not None and self.check_every is None
+        if by_epochs and self.epochs_without_improvement >= self.patience:
+            self.stopped_early, self.stopped_at = True, self.t
             progress.message(
                 f"Early stopping after epoch {self.epoch}: no better validation "
                 f"accuracy than {self.best_val_acc:f} for {self.patience} epochs"
