@@ -37,6 +37,8 @@ from cnnlab.training.optim import adam
 OPTIMIZERS = ("lbfgs", "adam", "gd")
 DEFAULT_ITERS = {"lbfgs": 400, "adam": 5000, "gd": 5000}
 DEFAULT_LR = {"adam": 1e-3, "gd": 0.35}
+#: seed 002 part D's (Lhid, lambda): Lhid 10, 60, 100 at lambda 5e-4; lambda 0, 1e-4, 1e-3 at 64
+PART_D_SETTINGS = ((10, 5e-4), (60, 5e-4), (100, 5e-4), (64, 0.0), (64, 1e-4), (64, 1e-3))
 
 Callback = Callable[[int, float], Any]
 

@@ -112,7 +112,8 @@ def test_sweep_writes_one_figure_per_setting(tmp_path):
     )
     results = json.loads((out / "results.json").read_text())
     settings = {(r["hidden"], r["lambda"]) for r in results["sweep"]}
-    assert settings == {(h, lam) for h in (10, 60, 100) for lam in (0.0, 1e-4, 1e-3)}
+    # part D: three hidden sizes at lambda 5e-4, three lambdas at 64 hidden units
+    assert settings == {(10, 5e-4), (60, 5e-4), (100, 5e-4), (64, 0.0), (64, 1e-4), (64, 1e-3)}
     for h, lam in settings:
         assert_png(out / f"hidden_weights_h{h}_lam{lam:g}.png")
         assert SparseAutoencoder.load(out / f"weights_h{h}_lam{lam:g}.npz").Lhid == h

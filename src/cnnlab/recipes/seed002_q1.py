@@ -8,12 +8,13 @@ bundled), 10,240 for training and 100 held out, with the seed's beta 0.01 and rh
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from cnnlab.autoencoder import SparseAutoencoder
+from cnnlab.autoencoder import PART_D_SETTINGS, SparseAutoencoder
 from cnnlab.data.patches import preprocess_patches, sample_patches, skimage_photos
 from cnnlab.viz.autoencoder import (
     plot_cost,
@@ -23,8 +24,6 @@ from cnnlab.viz.autoencoder import (
 )
 
 BETA, RHO = 0.01, 0.05
-#: part D: Lhid in {10, 60, 100} at the default lambda, lambda in {0, 1e-4, 1e-3} at Lhid 64
-SWEEP = ((10, 5e-4), (60, 5e-4), (100, 5e-4), (64, 0.0), (64, 1e-4), (64, 1e-3))
 #: part B: Lhid 64, lambda 5e-4, full-batch gradient descent at 0.35 for 5000 epochs
 TWIN_HIDDEN, TWIN_LAMBDA, TWIN_LR, TWIN_STEPS = 64, 5e-4, 0.35, 5000
 NUM_TEST = 100
@@ -46,43 +45,71 @@ def chosen_patch(test: np.ndarray) -> np.ndarray:
     return test[np.argmax(test.var(axis=1))][None, :]
 
 
-def part_d_sweep(out: Path, tiny: bool = False, seed: int = 0) -> dict[str, Any]:
-    """Part D: six autoencoders (L-BFGS, 400 iterations), their weight grids and one test patch.
+def sweep(
+    data: np.ndarray,
+    test: np.ndarray,
+    out: Path,
+    fit: Callable[[int, float], SparseAutoencoder],
+    summary: Callable[[SparseAutoencoder], dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Part D's six autoencoders (:data:`~cnnlab.autoencoder.PART_D_SETTINGS`) into ``out``.
 
-    Writes hidden_weights_h<L>_lam<lambda>.png and weights_h<L>_lam<lambda>.npz per setting,
-    sweep_reconstructions.png (the patch and its six reconstructions) and cost.png.
+    Writes weights_h<L>_lam<lambda>.npz and hidden_weights_h<L>_lam<lambda>.png per setting,
+    sweep_reconstructions.png (the most structured held-out patch and its six
+    reconstructions) and cost.png (every cost history).
+
+    Args:
+        data: (N, p*p) training patches.
+        test: (M, p*p) held-out patches.
+        out: the output folder.
+        fit: ``fit(hidden, lambda)`` returns a trained model.
+        summary: what to record of each trained model.
 
     Returns:
-        Per setting: hidden, lambda, final cost, test MSE, mean hidden activation, and the
-        squared error of the chosen patch's reconstruction.
+        One dict per setting: hidden, lambda, ``summary(model)`` and the squared error of the
+        chosen patch's reconstruction.
     """
-    data, test = patch_data(tiny, seed)
     patch = chosen_patch(test)
-    iters = 5 if tiny else 400
     runs, recons, histories = [], {}, {}
-    for hidden, lam in SWEEP:
+    for hidden, lam in PART_D_SETTINGS:
         tag = f"h{hidden}_lam{lam:g}"
-        model = SparseAutoencoder(data.shape[1], hidden, lam, BETA, RHO, seed=seed)
-        model.fit(data, "lbfgs", iters)
+        model = fit(hidden, lam)
         model.save(out / f"weights_{tag}.npz")
         label = f"Lhid={hidden}, λ={lam:g}"
         plot_hidden_weights(model.W1, label, save=out / f"hidden_weights_{tag}.png")
         recons[label] = model.reconstruct(patch)[0]
         histories[label] = model.cost_history
-        err = model.reconstruct(test) - test
-        runs.append(
-            {
-                "hidden": hidden,
-                "lambda": lam,
-                "iterations": model.fit_info["iterations"],
-                "final_cost": model.cost_history[-1],
-                "test_mse": float(np.mean(err * err)),
-                "mean_hidden_activation": float(model.encode(test).mean()),
-                "patch_squared_error": float(np.sum((recons[label] - patch[0]) ** 2)),
-            }
-        )
+        error = float(np.sum((recons[label] - patch[0]) ** 2))
+        runs.append({"hidden": hidden, "lambda": lam, **summary(model), "patch_error": error})
     plot_sweep_reconstructions(patch[0], recons, save=out / "sweep_reconstructions.png")
     plot_cost(histories, save=out / "cost.png")
+    return runs
+
+
+def part_d_sweep(out: Path, tiny: bool = False, seed: int = 0) -> dict[str, Any]:
+    """Part D as the seed: :func:`sweep` with L-BFGS, 400 iterations (tiny: 5) per model.
+
+    Returns:
+        The patch count and size, and per setting: hidden, lambda, iterations, final cost,
+        test MSE, mean hidden activation and the chosen patch's squared error.
+    """
+    data, test = patch_data(tiny, seed)
+    iters = 5 if tiny else 400
+
+    def fit(hidden: int, lam: float) -> SparseAutoencoder:
+        model = SparseAutoencoder(data.shape[1], hidden, lam, BETA, RHO, seed=seed)
+        return model.fit(data, "lbfgs", iters)
+
+    def summary(model: SparseAutoencoder) -> dict[str, Any]:
+        err = model.reconstruct(test) - test
+        return {
+            "iterations": model.fit_info["iterations"],
+            "final_cost": model.cost_history[-1],
+            "test_mse": float(np.mean(err * err)),
+            "mean_hidden_activation": float(model.encode(test).mean()),
+        }
+
+    runs = sweep(data, test, out, fit, summary)
     return {"num_patches": len(data), "patch_size": int(np.sqrt(data.shape[1])), "runs": runs}
 
 
