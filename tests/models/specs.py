@@ -216,6 +216,70 @@ def mnist_torch(model):
     )
 
 
+class SumHW(tnn.Module):
+    """Sum over the spatial axes (seed 004's reduce_sum over height and width)."""
+
+    def forward(self, x):
+        return x.sum(dim=(2, 3))
+
+
+def spatial_sum():
+    return models.SpatialSumNet(
+        input_dim=(3, 23, 22), widths=(3, 4, 5), num_classes=4, reg=0.1, dtype=F64, seed=7
+    )
+
+
+def spatial_sum_torch(model):
+    return tnn.Sequential(
+        tnn.Conv2d(3, 3, 5, stride=2),
+        tnn.ReLU(),
+        tnn.Conv2d(3, 4, 5),
+        tnn.ReLU(),
+        tnn.Conv2d(4, 5, 5),
+        tnn.ReLU(),
+        SumHW(),
+        tnn.Linear(5, 4),
+    )
+
+
+def challenge(dropout):
+    def build():
+        return models.ChallengeNet(
+            input_dim=(3, 33, 32),
+            widths=(2, 3, 4),
+            hidden_dims=(5, 3),
+            num_classes=4,
+            dropout=dropout,
+            reg=0.1,
+            dtype=F64,
+            seed=8,
+        )
+
+    return build
+
+
+def challenge_torch(model):
+    def block(i, c_in, c_out, pad, pool):
+        layers = [
+            tnn.Conv2d(c_in, c_out, 3, padding=pad),
+            tnn.BatchNorm2d(c_out, eps=1e-3, momentum=0.01),  # keeps 99 % (cnnlab's 0.99)
+            tnn.ELU(),
+        ]
+        if f"dropout{i}" in model.net._modules:
+            layers.append(MaskFrom(model.net[f"dropout{i}"]))
+        return [*layers, pool]
+
+    return tnn.Sequential(
+        *block(1, 3, 2, 1, tnn.MaxPool2d(2)),
+        *block(2, 2, 3, 0, tnn.MaxPool2d(2)),
+        *block(3, 3, 4, 0, tnn.AvgPool2d(5, stride=1)),
+        tnn.Flatten(),
+        tnn.Linear(4 * 1 * 1, 5),
+        tnn.Linear(5, 3),
+        tnn.Linear(3, 4),
+    )
+
+
 SPECS = [
     ("three_layer", three_layer, three_layer_torch, (3, 7, 9), 5),
     ("tf_three_layer", tf_three_layer, tf_three_layer_torch, (3, 6, 5), 4),
@@ -227,4 +291,7 @@ SPECS = [
     ("resnet", resnet, resnet_torch, (3, 6, 6), 3),
     ("allconv", allconv, allconv_torch, (3, 8, 7), 3),
     ("mnist", mnist, mnist_torch, (1, 28, 28), 10),
+    ("spatial_sum", spatial_sum, spatial_sum_torch, (3, 23, 22), 4),
+    ("tf_challenge", challenge(0.0), challenge_torch, (3, 33, 32), 4),
+    ("tf_challenge-dropout", challenge(0.5), challenge_torch, (3, 33, 32), 4),
 ]

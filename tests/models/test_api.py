@@ -21,6 +21,8 @@ def test_registry_lists_and_builds_every_model():
         "mini_alexnet",
         "mnist",
         "resnet",
+        "spatial_sum",
+        "tf_challenge",
         "tf_three_layer",
         "three_layer",
         "two_layer_fc",

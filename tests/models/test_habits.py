@@ -141,6 +141,8 @@ SMALL = {
     "mnist": {"filters": (2, 2)},
     "two_layer_fc": {"input_dim": 12, "hidden_size": 4},
     "keras_three_layer": {"input_dim": (3, 6, 6), "channel_1": 2, "channel_2": 2},
+    "spatial_sum": {"input_dim": (3, 21, 21), "widths": (2, 2, 2)},
+    "tf_challenge": {"widths": (2, 2, 2), "hidden_dims": (3,), "dropout": 0.5},
 }
 
 

@@ -3,9 +3,10 @@
 ``twin(module)`` rebuilds a network as forward-only Modules that share the original layers'
 ``params`` and ``buffers`` dicts (the same arrays): every layer becomes a ``forward`` over
 :mod:`cnnlab.autograd.functional`, Sequential a loop over its children and Residual
-``relu(block(x) + shortcut(x))``. With ``deep=False`` only the containers are rewritten and the
-explicit layers stay, each one step of the tape. ``forward_only(model)`` wraps the twin of a
-model's network in a Classifier with the model's loss, reg, dtype and public parameter names.
+``relu(block(x) + shortcut(x))``; a network that is forward-only already stays as it is. With
+``deep=False`` only the containers are rewritten and the explicit layers stay, each one step of
+the tape. ``forward_only(model)`` wraps the twin of a model's network in a Classifier with the
+model's loss, reg, dtype and public parameter names.
 """
 
 from __future__ import annotations
@@ -142,6 +143,7 @@ class Res(Module):
 
 FUNCTIONS = {
     nn.ReLU: F.relu,
+    nn.ELU: F.elu,
     nn.Flatten: F.flatten,
     nn.GlobalAvgPool2d: F.global_avg_pool2d,
 }
@@ -169,7 +171,7 @@ def twin(module: Module, deep: bool = True) -> Module:
             None if shortcut is None else twin(shortcut, deep),
             module.relu,
         )
-    if not deep:
+    if not deep or module._forward_only():  # a forward-only network is its own twin
         return module
     if type(module) in FUNCTIONS:
         return Function(module, FUNCTIONS[type(module)])

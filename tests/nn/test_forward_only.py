@@ -276,6 +276,7 @@ def test_an_explicit_layer_called_twice_in_one_forward_is_an_error():
 FORWARD_ONLY_MODELS = {
     "two_layer_fc": {"input_dim": 12, "hidden_size": 5, "num_classes": 3},
     "keras_three_layer": {"input_dim": (2, 5, 4), "channel_1": 3, "channel_2": 2},
+    "spatial_sum": {"input_dim": (2, 22, 21), "widths": (2, 3, 2), "num_classes": 3},
 }
 
 

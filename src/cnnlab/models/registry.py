@@ -10,12 +10,14 @@ import numpy as np
 
 from .alexnet import MiniAlexNet
 from .allconv import AllConvNet
+from .challenge import ChallengeNet
 from .classifier import Classifier
 from .cnn import TFThreeLayerConvNet, ThreeLayerConvNet
 from .fc_net import FullyConnectedNet
 from .keras_style import KerasThreeLayerConvNet, KerasTwoLayerFC
 from .mnist import MNISTNet
 from .resnet import ResNet
+from .spatial_sum import SpatialSumNet
 
 MODELS: dict[str, type[Classifier]] = {
     "three_layer": ThreeLayerConvNet,
@@ -27,6 +29,8 @@ MODELS: dict[str, type[Classifier]] = {
     "mnist": MNISTNet,
     "two_layer_fc": KerasTwoLayerFC,
     "keras_three_layer": KerasThreeLayerConvNet,
+    "spatial_sum": SpatialSumNet,
+    "tf_challenge": ChallengeNet,
 }
 
 
