@@ -75,8 +75,11 @@ def test_spatial_batchnorm_threaded_matches_torch(mode):
 @pytest.mark.parametrize(
     ("w_shape", "stride", "pad"), [((12, 16, 3, 3), 1, 1), ((12, 16, 1, 1), 2, 0)]
 )
-def test_conv_threaded_copies_match_torch(w_shape, stride, pad):
+def test_conv_threaded_copies_and_tiles_match_torch(w_shape, stride, pad, monkeypatch):
+    from cnnlab.functional import _shifted_gemm
     from cnnlab.functional.conv import conv_backward, conv_forward
+
+    monkeypatch.setattr(_shifted_gemm, "TILE_BYTES", 4096)  # many column tiles per thread
 
     rng = np.random.default_rng(1)
     x = rng.standard_normal((9, 16, 24, 24))
@@ -104,3 +107,21 @@ def test_relu_threaded_matches_numpy():
     np.testing.assert_array_equal(out, np.maximum(x, 0))
     np.testing.assert_array_equal(dx, np.where(x > 0, dout, 0))
     assert out.dtype == dx.dtype == np.float32
+
+
+@pytest.mark.parametrize(("kernel", "stride", "pad"), [(2, 2, 0), (3, 2, 1)])
+def test_max_pool_threaded_matches_torch(kernel, stride, pad):
+    from cnnlab.functional.pool import max_pool_backward, max_pool_forward
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((9, 16, 24, 24))
+    param = {"pool_height": kernel, "pool_width": kernel, "stride": stride, "pad": pad}
+    with threadpool_limits(2):
+        out, cache = max_pool_forward(x, param)
+        dout = rng.standard_normal(out.shape)
+        dx = max_pool_backward(dout, cache)
+    xt = torch.tensor(x, requires_grad=True)
+    ref = F.max_pool2d(xt, kernel, stride, pad)
+    ref.backward(torch.tensor(dout))
+    np.testing.assert_array_equal(out, ref.detach().numpy())
+    np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=EXACT_RTOL, atol=EXACT_ATOL)

@@ -32,6 +32,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from cnnlab.functional import _parallel
 from cnnlab.functional._windows import Window2d, pad_input, unpad
 from cnnlab.validation import (
     check_cache,
@@ -149,25 +150,28 @@ def max_pool_backward_naive(dout: np.ndarray, cache: _MaxNaiveCache) -> np.ndarr
 
 
 def max_pool_forward(x: np.ndarray, pool_param: PoolParam) -> tuple[np.ndarray, _MaxCache]:
-    """Fast max pooling: elementwise maximum over the kernel-offset views. Contract as naive."""
+    """Fast max pooling: elementwise maximum over the kernel-offset views. Contract as naive.
+
+    The samples are split among the threads of :mod:`cnnlab.functional._parallel`.
+    """
     geom, _ = _prepare(MAX_OP, x, pool_param, MAX_POOL_PARAM_KEYS)
     xp = pad_input(x, geom, -np.inf)
-    views = _offset_views(xp, geom)
-    out = next(views).copy()
-    for view in views:
-        np.maximum(out, view, out=out)
+    out = np.empty((*x.shape[:2], *geom.out), dtype=x.dtype)
+
+    def part(s: slice) -> None:
+        views = _offset_views(xp[s], geom)
+        np.copyto(out[s], next(views))
+        for view in views:
+            np.maximum(out[s], view, out=out[s])
+
+    _parallel.map_slices(part, len(x), x.size)
     return out, _MaxCache(xp, out, geom)
 
 
-def max_pool_backward(dout: np.ndarray, cache: _MaxCache) -> np.ndarray:
-    """Fast gradient of :func:`max_pool_forward`, without materialising argmax indices.
-
-    Offsets are visited in row-major order; a window's gradient goes to the first offset whose
-    value equals the window maximum (``pending`` marks windows not yet served).
-    """
-    xp, out, geom = check_cache(MAX_OP, cache, _MaxCache)
-    dout = check_dout(MAX_OP, dout, out.shape, out.dtype)
-    dxp = np.zeros_like(xp)
+def _max_pool_backward_part(
+    xp: np.ndarray, out: np.ndarray, dout: np.ndarray, dxp: np.ndarray, geom: Window2d
+) -> None:
+    """Route ``dout`` into ``dxp`` (zeros on entry) for the samples of these views."""
     disjoint = _disjoint(geom)
     n_offsets = geom.kernel[0] * geom.kernel[1]
     pending = None
@@ -183,6 +187,21 @@ def max_pool_backward(dout: np.ndarray, cache: _MaxCache) -> np.ndarray:
             dview += hit * dout
         if k + 1 < n_offsets:
             pending = ~hit if pending is None else np.greater(pending, hit, out=pending)
+
+
+def max_pool_backward(dout: np.ndarray, cache: _MaxCache) -> np.ndarray:
+    """Fast gradient of :func:`max_pool_forward`, without materialising argmax indices.
+
+    Offsets are visited in row-major order; a window's gradient goes to the first offset whose
+    value equals the window maximum (``pending`` marks windows not yet served). The samples are
+    split among the threads of :mod:`cnnlab.functional._parallel`.
+    """
+    xp, out, geom = check_cache(MAX_OP, cache, _MaxCache)
+    dout = check_dout(MAX_OP, dout, out.shape, out.dtype)
+    dxp = np.zeros_like(xp)
+    _parallel.map_slices(
+        lambda s: _max_pool_backward_part(xp[s], out[s], dout[s], dxp[s], geom), len(xp), xp.size
+    )
     return unpad(dxp, geom)
 
 
