@@ -67,22 +67,55 @@ def normalize_channels(
     return out.astype(np.float32 if dtype is None else dtype, copy=False)
 
 
-def random_crop(X: np.ndarray, rng: np.random.Generator, padding: int = 4) -> np.ndarray:
-    """Zero-pad each image by ``padding`` pixels on every side and cut a random H x W window.
+def random_crop(
+    X: np.ndarray, rng: np.random.Generator, padding: int = 4, size: int | None = None
+) -> np.ndarray:
+    """Zero-pad each image by ``padding`` pixels on every side and cut a random window.
 
-    X: (N, C, H, W). Each image gets its own offsets, drawn as ``rng.integers(0, 2*padding+1,
-    N)`` for rows, then the same for columns. Returns (N, C, H, W), same dtype. Vectorised: the
-    windows are a strided view of the padded batch, picked with fancy indexing.
+    X: (N, C, H, W). The window is H x W (``size=None``) or ``size`` x ``size`` (seed 004's
+    random 24 x 24 crops of 32 x 32 images: ``padding=0, size=24``). Each image gets its own
+    offsets, drawn as ``rng.integers(0, Hp - h + 1, N)`` for rows, then the same for columns
+    (Hp, Wp the padded size, h x w the window). Returns (N, C, h, w), same dtype. Vectorised:
+    the windows are a strided view of the padded batch, picked with fancy indexing.
     """
     check_ndim("random_crop", X, 4, "X", "NCHW batch (N, C, H, W)")
     if not isinstance(padding, (int, np.integer)) or padding < 0:
         raise ValueError(f"random_crop: padding must be a non-negative int, got {padding!r}")
     N, _, H, W = X.shape
+    h, w = (
+        (H, W)
+        if size is None
+        else _window("random_crop", X, (H + 2 * padding, W + 2 * padding), size)
+    )
     padded = np.pad(X, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-    windows = sliding_window_view(padded, (H, W), axis=(2, 3))  # (N, C, 2p+1, 2p+1, H, W)
-    rows = rng.integers(0, 2 * padding + 1, size=N)
-    cols = rng.integers(0, 2 * padding + 1, size=N)
-    return windows[np.arange(N), :, rows, cols]  # advanced indices first: (N, C, H, W)
+    windows = sliding_window_view(padded, (h, w), axis=(2, 3))  # (N, C, rows, cols, h, w)
+    rows = rng.integers(0, windows.shape[2], size=N)
+    cols = rng.integers(0, windows.shape[3], size=N)
+    return windows[np.arange(N), :, rows, cols]  # advanced indices first: (N, C, h, w)
+
+
+def center_crop(X: np.ndarray, size: int) -> np.ndarray:
+    """The central ``size`` x ``size`` window of each image (seed 004's evaluation crops).
+
+    X: (N, C, H, W). The window starts at row ``(H - size) // 2`` and column
+    ``(W - size) // 2``, as TensorFlow's ``resize_image_with_crop_or_pad`` cuts it. Returns a
+    contiguous (N, C, size, size) copy, same dtype.
+    """
+    check_ndim("center_crop", X, 4, "X", "NCHW batch (N, C, H, W)")
+    H, W = X.shape[2:]
+    h, w = _window("center_crop", X, (H, W), size)
+    top, left = (H - h) // 2, (W - w) // 2
+    return np.ascontiguousarray(X[:, :, top : top + h, left : left + w])
+
+
+def _window(name: str, X: np.ndarray, bounds: tuple[int, int], size: int) -> tuple[int, int]:
+    """(size, size), the crop of an image of ``bounds`` (H, W); ValueError if it does not fit."""
+    if not isinstance(size, (int, np.integer)) or not 1 <= size <= min(bounds):
+        raise ValueError(
+            f"{name}: size must be an int from 1 to {min(bounds)} for X of shape {X.shape} "
+            f"(padded to {bounds}), got {size!r}"
+        )
+    return int(size), int(size)
 
 
 def random_flip(X: np.ndarray, rng: np.random.Generator, p: float = 0.5) -> np.ndarray:
