@@ -73,7 +73,8 @@ def test_spatial_batchnorm_threaded_matches_torch(mode):
 
 
 @pytest.mark.parametrize(
-    ("w_shape", "stride", "pad"), [((12, 16, 3, 3), 1, 1), ((12, 16, 1, 1), 2, 0)]
+    ("w_shape", "stride", "pad"),
+    [((12, 16, 3, 3), 1, 1), ((12, 16, 1, 1), 2, 0), ((8, 3, 5, 5), 1, 2)],  # shifted, 1x1, im2col
 )
 def test_conv_threaded_copies_and_tiles_match_torch(w_shape, stride, pad, monkeypatch):
     from cnnlab.functional import _shifted_gemm
@@ -82,7 +83,7 @@ def test_conv_threaded_copies_and_tiles_match_torch(w_shape, stride, pad, monkey
     monkeypatch.setattr(_shifted_gemm, "TILE_BYTES", 4096)  # many column tiles per thread
 
     rng = np.random.default_rng(1)
-    x = rng.standard_normal((9, 16, 24, 24))
+    x = rng.standard_normal((9, w_shape[1], 24, 24))
     w, b = rng.standard_normal(w_shape), rng.standard_normal(w_shape[0])
     with threadpool_limits(2):
         out, cache = conv_forward(x, w, b, {"stride": stride, "pad": pad})

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnlab.functional import _parallel
 from cnnlab.functional._blas import gemm
 from cnnlab.functional._windows import Window2d, pad_input
 
@@ -44,8 +45,12 @@ def forward(x: np.ndarray, w: np.ndarray, geom: Window2d) -> tuple:
     xp = pad_input(x.transpose(1, 0, 2, 3), geom)  # (C, N, Hp, Wp)
     n_offsets = geom.kernel[0] * geom.kernel[1]
     cols = np.empty((n_offsets * channels, n * geom.out[0] * geom.out[1]), dtype=x.dtype)
-    for k, (i, j) in enumerate(geom.offsets()):
-        _offset_block(cols, k, channels, geom)[...] = xp[(..., *geom.offset(i, j))]
+
+    def build(s: slice) -> None:  # the samples s of every row block (threads split samples)
+        for k, (i, j) in enumerate(geom.offsets()):
+            _offset_block(cols, k, channels, geom)[:, s] = xp[:, s][(..., *geom.offset(i, j))]
+
+    _parallel.map_slices(build, n, cols.size)
     # rows of cols are (offset, channel): order the weights' columns the same way
     w_mat = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(w.shape[0], -1)
     full = gemm(w_mat, cols, np.empty((w.shape[0], cols.shape[1]), dtype=x.dtype))
@@ -62,7 +67,12 @@ def backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray]:
     dw = dw_mat.reshape(n_filters, *geom.kernel, channels).transpose(0, 3, 1, 2)
     dcols = gemm(w_mat.T, d_mat, np.empty_like(cols))
     dxp = np.zeros((channels, n, *geom.padded), dtype=cols.dtype)  # (C, N, Hp, Wp)
-    for k, (i, j) in enumerate(geom.offsets()):
-        dxp[(..., *geom.offset(i, j))] += _offset_block(dcols, k, channels, geom)
-    dx = np.ascontiguousarray(dxp[(..., *geom.interior())].transpose(1, 0, 2, 3))
+
+    def col2im(s: slice) -> None:  # windows overlap across offsets, never across samples
+        for k, (i, j) in enumerate(geom.offsets()):
+            dxp[:, s][(..., *geom.offset(i, j))] += _offset_block(dcols, k, channels, geom)[:, s]
+
+    _parallel.map_slices(col2im, n, dcols.size)
+    dx = np.empty(x_shape, dtype=cols.dtype)
+    _parallel.copy(dx, dxp[(..., *geom.interior())].transpose(1, 0, 2, 3))
     return dx, np.ascontiguousarray(dw)
