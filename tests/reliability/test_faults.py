@@ -225,20 +225,31 @@ def test_two_runs_on_one_folder(reference, tmp_path):
     assert_same_run(out, ref, "the first of two runs on one folder")
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path):
-    """A 2 MiB tmpfs mounted for the test (skipped where mounting is not permitted)."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
+def mounted_tmpfs(folder: Path, options: str):
+    """Mount a tmpfs with ``options`` on ``folder`` for the test, then unmount it (skipped
+    where mounting is not permitted)."""
+    folder.mkdir()
     done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)],
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
         capture_output=True,
         text=True,
     )
     if done.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.strip() or done.returncode}")
-    yield mount
-    subprocess.run(["umount", str(mount)], check=True)
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip() or done.returncode}")
+    yield folder
+    subprocess.run(["umount", str(folder)], check=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A 2 MiB tmpfs."""
+    yield from mounted_tmpfs(tmp_path / "disk", "size=2m")
+
+
+@pytest.fixture
+def read_only_disk(tmp_path: Path):
+    """A read-only tmpfs (file permissions would not stop root; a read-only mount does)."""
+    yield from mounted_tmpfs(tmp_path / "ro", "ro,size=1m")
 
 
 def test_full_disk_gives_one_line_and_only_whole_files(small_disk):
@@ -252,3 +263,10 @@ def test_full_disk_gives_one_line_and_only_whole_files(small_disk):
             json.loads(path.read_text())
         elif path.suffix == ".npz":
             arrays_and_meta(path)
+
+
+def test_read_only_folder_gives_one_line(read_only_disk):
+    code, err = finish(start(read_only_disk / "run"))
+    assert code == 1, err
+    assert len(err.splitlines()) == 1 and "Read-only file system" in err, err
+    assert list(read_only_disk.iterdir()) == []
