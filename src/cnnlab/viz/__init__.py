@@ -9,7 +9,7 @@ from cnnlab.viz.confusion import (
     plot_confusion_matrix,
     plot_per_class_accuracy,
 )
-from cnnlab.viz.curves import ema, plot_training_curves
+from cnnlab.viz.curves import ema, plot_check_curves, plot_training_curves
 from cnnlab.viz.dataset import plot_dataset_samples
 from cnnlab.viz.features import layer_activations, plot_feature_maps
 from cnnlab.viz.grid import plot_filters, visualize_grid
@@ -20,6 +20,7 @@ __all__ = [
     "decision_grid",
     "ema",
     "layer_activations",
+    "plot_check_curves",
     "plot_confusion_images",
     "plot_confusion_matrix",
     "plot_dataset_samples",

@@ -1,4 +1,5 @@
-"""Training curves: loss per iteration (raw and smoothed), accuracy and learning rate per epoch."""
+"""Training curves: loss per iteration (raw and smoothed), accuracy and learning rate per epoch;
+seed 004's loss and validation checks per iteration with the early-stopping point."""
 
 from __future__ import annotations
 
@@ -175,4 +176,77 @@ def plot_training_curves(
     for ax in (ax_loss, ax_acc, ax_lr):
         ax.grid(True, alpha=0.3)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    return finish(fig, path)
+
+
+def plot_check_curves(
+    history: Mapping[str, Sequence[float]],
+    *,
+    stopped_at: int | None = None,
+    smoothing: float | None = None,
+    path: PathLike | None = None,
+    figsize: tuple[float, float] = (11.0, 3.8),
+    dpi: float = 100,
+) -> Figure:
+    """Seed 004's two plots: training loss per iteration and validation accuracy at the checks.
+
+    Both share the iteration axis. The best check (the parameters restored) is circled and,
+    when training stopped early, a dashed line marks the iteration where patience ran out.
+
+    Args:
+        history: a Solver's history with ``loss_history`` (per iteration), ``check_iterations``
+            and ``check_val_acc`` (one per check, ``Solver(check_every=...)``).
+        stopped_at: the iteration where early stopping ended training (``solver.stopped_at``),
+            or None.
+        smoothing: EMA factor beta for the loss (default: chosen from the number of
+            iterations).
+        path: also save the figure there.
+        figsize: figure size in inches.
+        dpi: resolution.
+
+    Returns:
+        The figure.
+
+    Raises:
+        ValueError: check series of different lengths.
+    """
+    loss = np.asarray(history.get("loss_history") or (), dtype=np.float64)
+    its = np.asarray(history.get("check_iterations") or (), dtype=np.float64)
+    acc = np.asarray(history.get("check_val_acc") or (), dtype=np.float64)
+    if its.shape != acc.shape:
+        raise ValueError(
+            f"plot_check_curves: {its.size} check_iterations but {acc.size} check_val_acc"
+        )
+    fig = new_figure(figsize, dpi)
+    ax_loss, ax_acc = fig.subplots(1, 2)
+    if loss.size:
+        _plot_loss(ax_loss, loss, smoothing)
+    else:
+        _empty(ax_loss, "Training loss", "no loss history")
+    if acc.size:
+        ax_acc.plot(its, acc, marker="o", markersize=3, color="#31a354", label="validation")
+        best = int(np.argmax(acc))
+        ax_acc.scatter(
+            [its[best]],
+            [acc[best]],
+            s=80,
+            facecolors="none",
+            edgecolors="black",
+            zorder=3,
+            label=f"best {acc[best]:.3f} (restored)",
+        )
+        ax_acc.set_xlabel("iteration")
+        ax_acc.set_ylabel("validation accuracy")
+        ax_acc.set_title("Validation accuracy at the checks")
+    else:
+        _empty(ax_acc, "Validation accuracy at the checks", "no checks (check_every)")
+    if stopped_at is not None:
+        for ax in (ax_loss, ax_acc):
+            ax.axvline(
+                stopped_at, color="#de2d26", linestyle="--", label=f"early stop ({stopped_at})"
+            )
+    for ax in (ax_loss, ax_acc):
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(loc="best", fontsize="small")
+        ax.grid(True, alpha=0.3)
     return finish(fig, path)
