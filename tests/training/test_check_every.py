@@ -126,3 +126,13 @@ def test_resume_with_checks_is_bit_exact(tmp_path, wrap):
 def test_check_every_must_be_positive():
     with pytest.raises(ValueError, match="Solver: check_every must be >= 1"):
         Solver(make_model("mlp"), blob_data(), check_every=0)
+
+
+def test_max_iterations_ends_training_within_an_epoch():
+    script = [round(0.1 * t, 1) for t in range(10)]
+    solver = scripted_solver(script, n=4, num_epochs=3, max_iterations=6, check_every=5)
+    solver.train()
+    assert len(solver.loss_history) == 6 and solver.epoch == 1  # one whole epoch, then 2 steps
+    assert solver.check_iterations == [5] and solver.model.params["w"][0] == 5.0
+    with pytest.raises(ValueError, match="Solver: max_iterations must be >= 1"):
+        Solver(make_model("mlp"), blob_data(), max_iterations=0)

@@ -108,6 +108,8 @@ class Solver:
         patience: stop after this many epochs (or checks, with ``check_every``) without a new
             best validation accuracy (None: never). In any case the best parameters are
             restored when training ends.
+        max_iterations: stop after this many iterations in all, even within an epoch (seed
+            004 trains for 1000); None: ``num_epochs`` whole epochs.
         check_every: also measure the validation accuracy every this many iterations (seed
             004's early stopping: every 50). The checks then alone choose the best model and
             count the patience; the per-epoch accuracies are still recorded. A check's
@@ -140,6 +142,7 @@ class Solver:
         verbose: bool = True,
         progress_bar: bool | None = None,
         patience: int | None = None,
+        max_iterations: int | None = None,
         check_every: int | None = None,
         augment: Augment | None = None,
         on_epoch_end: EpochCallback | None = None,
@@ -150,8 +153,9 @@ class Solver:
         _check_options(
             batch_size, num_epochs, lr_decay, schedule, patience, checkpoint_name, checkpoint_path
         )
-        if check_every is not None and check_every < 1:
-            raise ValueError(f"Solver: check_every must be >= 1 or None, got {check_every}")
+        for name, value in (("max_iterations", max_iterations), ("check_every", check_every)):
+            if value is not None and value < 1:
+                raise ValueError(f"Solver: {name} must be >= 1 or None, got {value}")
         self.model = model
         self.X_train, self.y_train = data["X_train"], data["y_train"]
         self.X_val, self.y_val = data["X_val"], data["y_val"]
@@ -169,7 +173,7 @@ class Solver:
         self.checkpoint_path = None if checkpoint_path is None else Path(checkpoint_path)
         self.print_every, self.verbose, self.progress_bar = print_every, verbose, progress_bar
         self.patience, self.augment, self.on_epoch_end = patience, augment, on_epoch_end
-        self.check_every = check_every
+        self.max_iterations, self.check_every = max_iterations, check_every
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         self._reset()
         if resume is not None:
@@ -313,6 +317,8 @@ class Solver:
         """
         per_epoch = self.iterations_per_epoch
         total = self.num_epochs * per_epoch
+        if self.max_iterations is not None:
+            total = min(total, self.max_iterations)
         self.interrupted = None
         progress = make_progress(
             self.verbose, self.progress_bar, self.num_epochs, total, self.print_every
