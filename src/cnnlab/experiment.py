@@ -10,6 +10,7 @@ The run folder's files are described in :mod:`cnnlab.runs`.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import json
 import math
@@ -352,6 +353,8 @@ def _train(
     # written only now, so that a resume which does not fit the checkpoint changes nothing
     runs.write_json(run_dir / "config.json", dataclasses.asdict(cfg))
     if resume:  # the checkpoint is the record: files a kill left behind it catch up
+        if not solver.metrics_history:  # a checkpoint written before it held the metrics
+            solver.metrics_history = _read_metrics(run_dir / "metrics.csv")[: solver.epoch]
         _write_history(run_dir, solver)
     runs.write_text(run_dir / "summary.txt", summary + "\n")
     save_spec(model, run_dir / runs.SPEC_FILE, prep, data.class_names)  # describes checkpoints
@@ -481,3 +484,16 @@ def _check_resume(run_dir: Path, cfg: TrainConfig) -> None:
             f"cannot resume: {run_dir} holds a {cfg.model!r} model built with "
             f"{old.get('model_kwargs')}, not {cfg.model_kwargs}"
         )
+
+
+def _read_metrics(path: Path) -> list[dict[str, Any]]:
+    """The rows of a metrics.csv as numbers (``epoch`` int, an empty ``lr`` None); [] if none."""
+    if not path.is_file():
+        return []
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+
+    def number(key: str, text: str) -> int | float | None:
+        return None if text == "" else int(text) if key == "epoch" else float(text)
+
+    return [{key: number(key, text) for key, text in row.items()} for row in rows]

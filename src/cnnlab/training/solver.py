@@ -390,7 +390,8 @@ class Solver:
             if not np.isfinite(loss):
                 raise TrainingDiverged(
                     f"Solver: the loss is {loss} at epoch {self.epoch + 1}, iteration "
-                    f"{self.t + 1}; training stopped (last checkpoint: {self.last_checkpoint})"
+                    f"{self.t + 1}; training stopped, a smaller learning rate may help (last "
+                    f"checkpoint: {self.last_checkpoint})"
                 )
             lr = self._learning_rate()
             updates = {
