@@ -102,6 +102,7 @@ class TrainConfig:
     lr_decay: float = 1.0
     augment: bool | None = None
     patience: int | None = None
+    check_every: int | None = None  # validation every k iterations; patience then in checks
     seed: int = 0
     num_val: int = 1000
     val_split: str = "after"
@@ -158,7 +159,7 @@ class TrainConfig:
             raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay}")
         if not 0 <= self.momentum < 1:
             raise ValueError(f"momentum must be in [0, 1), got {self.momentum}")
-        for name in ("num_val", "num_train", "num_test"):
+        for name in ("num_val", "num_train", "num_test", "check_every"):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ValueError(f"{name} must be at least 1, got {value}")
@@ -347,7 +348,8 @@ def _train(
          "X_val": splits["X_val"], "y_val": data.y_val},
         **options, batch_size=cfg.batch_size, num_epochs=cfg.epochs,
         num_train_samples=1000, checkpoint_path=ckpt, verbose=verbose,
-        progress_bar=progress_bar, patience=cfg.patience, augment=augment,
+        progress_bar=progress_bar, patience=cfg.patience, check_every=cfg.check_every,
+        augment=augment,
         on_epoch_end=on_epoch_end, seed=cfg.seed, resume=ckpt if resume else None,
     )  # fmt: skip
     # written only now, so that a resume which does not fit the checkpoint changes nothing
@@ -375,6 +377,7 @@ def _train(
         "confusion": test["confusion"],
         "epochs_run": solver.epoch,
         "stopped_early": solver.stopped_early,
+        "stopped_at": solver.stopped_at,
         "train_seconds": sum(float(r["seconds"]) for r in solver.metrics_history),
         "data": data.source,
     }

@@ -49,7 +49,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--patience",
         type=int,
         default=None,
-        help="stop after this many epochs without a better validation accuracy",
+        help="stop after this many epochs (or checks, with --check-every) without a better "
+        "validation accuracy",
+    )
+    p.add_argument(
+        "--check-every",
+        type=int,
+        default=None,
+        metavar="K",
+        help="also check the validation accuracy every K iterations (seed 004's early "
+        "stopping: the checks choose the best model and count the patience)",
     )
     p.add_argument("--num-train", type=int, default=None)
     p.add_argument("--num-val", type=int, default=1000)
@@ -142,6 +151,7 @@ def run_train(args: argparse.Namespace) -> int:
         lr_decay=args.lr_decay,
         augment=args.augment,
         patience=args.patience,
+        check_every=args.check_every,
         seed=args.seed,
         num_val=args.num_val,
         val_split=args.val_split,
