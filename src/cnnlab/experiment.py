@@ -294,8 +294,12 @@ def train(
     resume: bool = False,
     verbose: bool = True,
     progress_bar: bool | None = None,
+    test: bool = True,
 ) -> TrainResult:
     """Train as ``cfg`` says and write the run folder ``out``.
+
+    test: evaluate on the test split at the end (a search's trials do not: only its winner
+    is tested); without it results.json has no test figures and ``test_acc`` is None.
 
     resume: continue the run in ``out`` from its ``checkpoint.npz`` (its config.json must name
     the same model and model arguments), up to ``cfg.epochs`` epochs in all. Nothing in ``out``
@@ -305,7 +309,7 @@ def train(
     (:mod:`cnnlab.training.memory`).
     """
     with locked_folder(out):
-        return _train(cfg, Path(out), resume, verbose, progress_bar)
+        return _train(cfg, Path(out), resume, verbose, progress_bar, test)
 
 
 def _write_history(run_dir: Path, solver: Solver) -> None:
@@ -315,7 +319,12 @@ def _write_history(run_dir: Path, solver: Solver) -> None:
 
 
 def _train(
-    cfg: TrainConfig, run_dir: Path, resume: bool, verbose: bool, progress_bar: bool | None
+    cfg: TrainConfig,
+    run_dir: Path,
+    resume: bool,
+    verbose: bool,
+    progress_bar: bool | None,
+    test: bool = True,
 ) -> TrainResult:
     """:func:`train` inside the locked run folder."""
     cfg = cfg.resolved()
@@ -365,7 +374,7 @@ def _train(
     seconds = time.perf_counter() - start
     _write_history(run_dir, solver)
     model.save(run_dir / runs.MODEL_FILE, preprocess=prep, class_names=data.class_names)
-    if solver.interrupted:
+    if solver.interrupted or not test:
         return TrainResult(run_dir, solver.best_val_acc, None, seconds, solver.interrupted)
 
     test = evaluate_arrays(model, splits["X_test"], data.y_test, len(data.class_names))

@@ -21,7 +21,16 @@ import zipfile
 from collections.abc import Sequence
 from typing import NoReturn
 
-COMMANDS: tuple[str, ...] = ("train", "models", "report", "knn", "autoencoder", "bench", "recipes")
+COMMANDS: tuple[str, ...] = (
+    "train",
+    "models",
+    "report",
+    "knn",
+    "autoencoder",
+    "bench",
+    "recipes",
+    "search",
+)
 
 # Failures a user can cause and fix (bad values, files, memory, a diverging run); any other
 # exception is reported as unexpected, with its type.

@@ -73,13 +73,25 @@ class Trial:
 
 @dataclass
 class SearchResult:
-    """All trials in the order they were defined, and the best one by validation accuracy."""
+    """All trials in the order they were defined, and the best one by validation accuracy.
+
+    A trial whose ``val_acc`` is NaN (one that failed or diverged and says so in its result)
+    is kept in ``trials`` but never chosen.
+
+    Raises:
+        ValueError: no trial has a finite validation accuracy.
+    """
 
     trials: list[Trial]
     best: Trial = field(init=False)
 
     def __post_init__(self) -> None:
-        self.best = max(self.trials, key=lambda trial: trial.val_acc)
+        finished = [trial for trial in self.trials if math.isfinite(trial.val_acc)]
+        if not finished:
+            raise ValueError(
+                f"tuning: none of the {len(self.trials)} trials reached a validation accuracy"
+            )
+        self.best = max(finished, key=lambda trial: trial.val_acc)
 
     @property
     def best_config(self) -> dict[str, Any]:
