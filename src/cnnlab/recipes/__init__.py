@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from cnnlab._io import atomic_open
-from cnnlab.recipes import seed002_q1, seed003
+from cnnlab.recipes import seed000, seed002_q1, seed003, seed004
 
 
 class Recipe(NamedTuple):
@@ -61,6 +61,31 @@ RECIPES: dict[str, Recipe] = {
         seed003.batchnorm_comparison,
         "The practical's task 2: MiniAlexNet without and with batch norm, same seed and settings",
         "batch norm should improve generalisation (no number given; without it about 67 % test)",
+    ),
+    "seed004-early-stopping": Recipe(
+        seed004.early_stopping,
+        "Seed 004 3.2.1: the spatial-sum CIFAR net, SGD 0.05, 1000 iterations, checks every 50",
+        "loss and validation-accuracy curves; test accuracy with early stopping (no number given)",
+    ),
+    "seed000-barebones-three-layer": Recipe(
+        seed000.barebones_three_layer,
+        "TF notebook part II: barebones three-layer ConvNet, plain SGD 3e-3, one epoch",
+        "at least 43 % validation accuracy after one epoch",
+    ),
+    "seed000-two-layer-fc": Recipe(
+        seed000.barebones_two_layer_fc,
+        "TF notebook part II: barebones two-layer FC net (4000 hidden), plain SGD 1e-2, one epoch",
+        "44.6 % validation accuracy (seed 002)",
+    ),
+    "seed000-sequential": Recipe(
+        seed000.keras_sequential,
+        "TF notebook part IV: Sequential three-layer ConvNet, Nesterov 0.9 at 5e-4, one epoch",
+        "at least 45 % after one epoch (seed 002: 50.2 %)",
+    ),
+    "seed002-q2-challenge": Recipe(
+        seed000.challenge,
+        "Seed 002 q2 part V: conv-BN-ELU-pool challenge network, Adam 5e-4, batch 64, 10 epochs",
+        "69.4 % best validation accuracy (epoch 9)",
     ),
 }
 
