@@ -64,6 +64,17 @@ MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "allconv": {"optimizer": "adam", "lr": 1e-3, "batch_size": 128},
     "mnist": {"optimizer": "adam", "lr": 1e-3, "batch_size": 64, "data": "mnist"},
+    # the TF notebook (seeds 000/002): plain SGD 1e-2, Nesterov 0.9 at 5e-4, Adam 5e-4; batch 64
+    "two_layer_fc": {"optimizer": "sgd", "lr": 1e-2, "batch_size": 64, "preprocess": "channel"},
+    "keras_three_layer": {
+        "optimizer": "nesterov",
+        "lr": 5e-4,
+        "batch_size": 64,
+        "preprocess": "channel",
+    },
+    "tf_challenge": {"optimizer": "adam", "lr": 5e-4, "batch_size": 64, "preprocess": "channel"},
+    # seed 004 3.2: plain SGD 0.05, batches of 100
+    "spatial_sum": {"optimizer": "sgd", "lr": 0.05, "batch_size": 100},
 }
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")
