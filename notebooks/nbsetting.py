@@ -80,5 +80,6 @@ def compare(rows: Iterable[Sequence[object]], header: Sequence[str] = ()) -> Non
     titles += [""] * (width - len(titles))
     lines = ["| " + " | ".join(titles) + " |", "|" + "---|" * width]
     lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
-    setting = "small setting: these numbers mean nothing" if SMALL else "full setting"
+    small = "small setting: runs shrunk to seconds, trained numbers not comparable"
+    setting = small if SMALL else "full setting"
     display(Markdown("\n".join(lines) + f"\n\n*({setting})*"))
