@@ -146,7 +146,8 @@ def check(
         inputs: float64 arrays (checked; wrapped as leaf Tensors that alias them) or Tensors
             (checked when they require grad, else held constant).
         eps: step of the central difference.
-        atol, rtol: tolerances of the comparison.
+        atol: absolute tolerance of the comparison.
+        rtol: relative tolerance of the comparison.
         seed: seeds the weights R.
 
     Returns:

@@ -87,7 +87,10 @@ class Classifier(_RecordsInitArgs):
         class_names: None or the K class names (``cnnlab.load`` sets them from the file).
         init_args: the arguments the model's class was constructed with (defaults filled in),
             or None when they did not bind; what :meth:`save` records to rebuild the model.
-        reg, dtype, net, input_shape.
+        net: the network (the ``net`` argument).
+        reg: the L2 regularisation strength (the ``reg`` argument).
+        dtype: the dtype inputs are cast to (the ``dtype`` argument).
+        input_shape: the ``input_shape`` argument as a tuple, or None.
     """
 
     def __init__(

@@ -84,11 +84,11 @@ class AvgPool2d(_Pool2d):
     real pixels in it (False).
 
     Args:
-        kernel_size: the window (HH, WW), or one int for both.
-        stride: int or (h, w) pair; None for the window.
-        padding: int or (h, w) pair, at most half the window.
-        ceil_mode: round the output size up (PyTorch's rule).
+        *args: MaxPool2d's arguments: kernel_size, the window (HH, WW) or one int for both;
+            stride, an int or (h, w) pair, None for the window; padding, an int or (h, w)
+            pair, at most half the window; ceil_mode, round the output size up.
         count_include_pad: divide by the whole window (True) or the real pixels (False).
+        **kwargs: the same arguments of MaxPool2d by name.
 
     Raises:
         ValueError: a non-positive window or stride, or a negative padding.

@@ -97,14 +97,17 @@ class Solver:
         schedule: a :mod:`cnnlab.training.schedules` schedule (``factor = schedule(epoch_float)``);
             the learning rate is ``optim_config["learning_rate"] * factor`` at every update.
             Give ``lr_decay`` or ``schedule``, not both.
-        batch_size, num_epochs: minibatch size and number of epochs.
+        batch_size: minibatch size.
+        num_epochs: number of epochs.
         num_train_samples: training samples drawn to measure training accuracy per epoch
-            (None: all); num_val_samples: the same for validation (default all).
-        checkpoint_name: save ``{checkpoint_name}_epoch_{k}.npz`` after every epoch;
-            checkpoint_path: save (overwrite) this one file instead.
+            (None: all).
+        num_val_samples: the same for validation (default all).
+        checkpoint_name: save ``{checkpoint_name}_epoch_{k}.npz`` after every epoch.
+        checkpoint_path: save (overwrite) this one file instead.
         print_every: print the loss every this many iterations (line mode).
-        verbose: print progress at all; progress_bar: tqdm bar per epoch (default: when
-            stdout is a terminal) instead of lines.
+        verbose: print progress at all.
+        progress_bar: tqdm bar per epoch (default: when stdout is a terminal) instead of
+            lines.
         patience: stop after this many epochs (or checks, with ``check_every``) without a new
             best validation accuracy (None: never). In any case the best parameters are
             restored when training ends.
