@@ -63,6 +63,8 @@ def show_file(path: str | os.PathLike) -> None:
 def _cell(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
     return "—" if value is None else str(value)
 
 
