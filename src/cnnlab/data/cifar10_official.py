@@ -41,6 +41,7 @@ BATCH_MD5 = {
 CLASSES = (
     "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
 )  # fmt: skip
+"""The ten CIFAR-10 class names, in the order of their labels 0 to 9."""
 
 _probe = np.zeros(1, dtype=np.uint8)
 _ALLOWED = {

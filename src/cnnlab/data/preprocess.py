@@ -12,9 +12,9 @@ from numpy.typing import DTypeLike
 
 from cnnlab.data.transforms import channel_mean_std
 
-#: 'mean_image': subtract the mean image, std 1 (CS231n); 'channel': per-channel mean and
-#: standard deviation (the TensorFlow notebook).
 PREPROCESS = ("mean_image", "channel")
+"""The preprocessing kinds: 'mean_image' subtracts the mean image, std 1 (CS231n); 'channel'
+uses the per-channel mean and standard deviation (the TensorFlow notebook)."""
 
 
 def fit_preprocess(X_train: np.ndarray, kind: str) -> dict[str, np.ndarray]:

@@ -319,4 +319,6 @@ def conv_backward(
 
 
 conv_forward_fast = conv_forward
+"""CS231n's name for :func:`conv_forward` (its ``fast_layers`` module)."""
 conv_backward_fast = conv_backward
+"""CS231n's name for :func:`conv_backward` (its ``fast_layers`` module)."""

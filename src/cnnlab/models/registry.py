@@ -32,6 +32,8 @@ MODELS: dict[str, type[Classifier]] = {
     "spatial_sum": SpatialSumNet,
     "tf_challenge": ChallengeNet,
 }
+"""Every registered model class by name: the names :func:`build` and ``cnnlab train --model``
+accept."""
 
 
 def available() -> list[str]:

@@ -31,6 +31,7 @@ RUN_FILES = (
     "summary.txt",
     "samples.npz",
 )
+"""The files a run folder may hold; :func:`load_run` refuses a folder with none of them."""
 #: where the first-layer filters are looked for: the trained model alone, else the Solver state
 WEIGHT_FILES = ("model.npz", "checkpoint.npz")
 SAMPLE_KEYS = ("images", "y_true", "y_pred", "probs")
