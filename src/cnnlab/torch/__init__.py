@@ -1,7 +1,9 @@
 """cnnlab.torch: the bridge to PyTorch, an optional dependency (``pip install torch``).
 
-* :func:`to_torch` (:mod:`.convert`): the ``torch.nn`` twin of a cnnlab layer or container,
-  holding the same numbers;
+* :func:`to_torch` / :func:`from_torch` (:mod:`.convert`): the ``torch.nn`` twin of a cnnlab
+  layer, container, forward-only module or Classifier holding the same numbers, and back;
+* :class:`TorchSolver`, :func:`train_torch` (:mod:`.engine`): the torch engine, ``cnnlab train
+  --engine torch``;
 * :func:`compare_with_torch` (:mod:`.compare`): run a cnnlab model, layer or seed-004 op and
   its PyTorch twin on the same input and tabulate the forward and gradient differences.
 
@@ -18,6 +20,15 @@ except ImportError as err:
     ) from err
 
 from .compare import compare_with_torch
-from .convert import to_torch
+from .convert import copy_from_torch, copy_to_torch, from_torch, to_torch
+from .engine import TorchSolver, train_torch
 
-__all__ = ["compare_with_torch", "to_torch"]
+__all__ = [
+    "TorchSolver",
+    "compare_with_torch",
+    "copy_from_torch",
+    "copy_to_torch",
+    "from_torch",
+    "to_torch",
+    "train_torch",
+]
