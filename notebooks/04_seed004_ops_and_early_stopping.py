@@ -159,7 +159,6 @@ compare(
     header=("learning rate", "widths", "best validation", "iterations"),
 )
 winner = results[best]
-print(
-    f"best: lr {best[0]}, widths {best[1]}; test accuracy {centre_crop_accuracy(winner.model, data):.3f}"
-)
+test_acc = centre_crop_accuracy(winner.model, data)
+print(f"best: learning rate {best[0]}, widths {best[1]}; test accuracy {test_acc:.3f}")
 show(plot_check_curves(winner.history, stopped_at=winner.stopped_at))
