@@ -15,21 +15,24 @@ import dataclasses
 import json
 import math
 import os
-import time
+import sys
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from cnnlab import models, runs
-from cnnlab._io import locked_folder, save_npz_atomic
+from cnnlab._io import LOCK_FILE, locked_folder, save_npz_atomic
 from cnnlab.data import paths
-from cnnlab.data.cifar10 import CLASSES, load_cifar10_raw
+from cnnlab.data.cifar10 import CLASSES, find_cifar10, load_cifar10_raw, sample_notice
 from cnnlab.data.image_file import read_image
 from cnnlab.data.mnist import load_mnist, split_mnist
 from cnnlab.data.preprocess import PREPROCESS, apply_preprocess, fit_preprocess
+from cnnlab.data.sample import LABEL as SAMPLE_LABEL
 from cnnlab.data.transforms import compose, random_crop, random_flip
+from cnnlab.distributed import DataParallelSolver, Group
 from cnnlab.metrics import accuracy, confusion_matrix, per_class_accuracy
 from cnnlab.saving import load, save_spec
 from cnnlab.training import schedules
@@ -78,10 +81,13 @@ MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")
+ENGINES = ("numpy", "torch")  # who computes: the hand-written layers or their torch twin
 SCHEDULES = ("constant", "step", "cosine", "onecycle")
 # where the validation images come from in the training set: right after the first num_train
 # (CS231n's cut) or the last num_val (the Keras practical's, seed 003)
 VAL_SPLITS = ("after", "last")
+# validation images when num_val is not given (at most a tenth of the training images)
+DEFAULT_NUM_VAL = 1000
 # build_model's own arguments, which come from the data and the options, not from model_kwargs
 RUN_ARGUMENTS = {
     "input_dim": "the data",
@@ -115,7 +121,7 @@ class TrainConfig:
     patience: int | None = None
     check_every: int | None = None  # validation every k iterations; patience then in checks
     seed: int = 0
-    num_val: int = 1000
+    num_val: int | None = None  # None: DEFAULT_NUM_VAL, at most a tenth of the images
     val_split: str = "after"
     num_train: int | None = None
     num_test: int | None = None
@@ -182,7 +188,12 @@ class TrainConfig:
 
 @dataclass
 class Dataset:
-    """A labelled split of uint8 images, (N, C, H, W), and the class names."""
+    """A labelled split of uint8 images, (N, C, H, W), and the class names.
+
+    ``data`` is the data used ('sample' when a search for CIFAR-10 fell back to the bundled
+    sample), ``source`` the text runs, reports and ``cnnlab evaluate`` show: what it is and the
+    split sizes, e.g. "bundled sample (450/50/100)".
+    """
 
     X_train: np.ndarray
     y_train: np.ndarray
@@ -191,43 +202,100 @@ class Dataset:
     X_test: np.ndarray
     y_test: np.ndarray
     class_names: tuple[str, ...]
+    data: str
     source: str
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        """The number of training, validation and test images."""
+        return {"train": len(self.y_train), "val": len(self.y_val), "test": len(self.y_test)}
+
+
+def split_sizes(
+    cfg: TrainConfig, label: str, num_images: int, num_test_images: int | None = None
+) -> tuple[int, int, int]:
+    """``(num_train, num_val, num_test)`` for ``cfg`` on a data set, its ``None`` counts filled.
+
+    Args:
+        cfg: the counts asked for (``None``: the default).
+        label: the data set's name for the error message.
+        num_images: its training images; with ``num_test_images`` None, all its images, out of
+            which the test images are cut too (MNIST's t10k set).
+        num_test_images: its test images, or None.
+
+    Returns:
+        The counts: validation by default :data:`DEFAULT_NUM_VAL`, at most a tenth of the
+        images; test all the test images (a tenth of the images when they share one set);
+        training the rest.
+
+    Raises:
+        ValueError: the counts need more images than the data set has, naming both.
+    """
+    shared = num_test_images is None
+    if cfg.num_test is not None:
+        num_test = cfg.num_test
+    else:
+        num_test = num_images // 10 if shared else num_test_images
+    if not shared and num_test > num_test_images:
+        raise ValueError(f"num_test {num_test}, but {label} has {num_test_images} test images")
+    num_val = min(DEFAULT_NUM_VAL, num_images // 10) if cfg.num_val is None else cfg.num_val
+    held = {"num_val": num_val, **({"num_test": num_test} if shared else {})}
+    rest = num_images - sum(held.values())
+    num_train = rest if cfg.num_train is None else cfg.num_train
+    if cfg.num_train is not None:
+        held = {"num_train": num_train, **held}
+    if num_train < 1 or num_train > rest:
+        asked = " + ".join(f"{k} {v}" for k, v in held.items())
+        left = "leaves no training images" if cfg.num_train is None else "are too many"
+        kind = "images" if shared else "training images"
+        raise ValueError(f"{asked} = {sum(held.values())} {left}: {label} has {num_images} {kind}")
+    return num_train, num_val, num_test
 
 
 def load_data(cfg: TrainConfig) -> Dataset:
     """Load and split the data named by ``cfg.data`` (uint8 NCHW, not yet normalised).
 
-    CIFAR-10 (``'cifar10'`` searches the data folders, ``'sample'`` the bundled sample, a path
-    any supported form): training is the first ``num_train`` training images, validation the
-    ``num_val`` after them (CS231n's cut) or, with ``val_split='last'``, the last ``num_val``
-    (the Keras practical's). MNIST: only its 10,000 test digits are available offline, so
-    they are split 80/10/10 at random (seeded) into train/validation/test.
+    CIFAR-10 (``'cifar10'`` searches the data folders and falls back to the bundled sample
+    with a notice on stderr, ``'sample'`` is the bundled sample, a path any supported form):
+    training is the first ``num_train`` training images, validation the ``num_val`` after them
+    (CS231n's cut) or, with ``val_split='last'``, the last ``num_val`` (the Keras
+    practical's), test the first ``num_test`` test images. MNIST: only its 10,000 test digits
+    are available offline, so they are split at random (seeded) into train/validation/test
+    parts of those sizes. Counts left None take :func:`split_sizes`'s defaults (the sample:
+    450/50/100; CIFAR-10: 49,000/1,000/10,000; MNIST: 8,000/1,000/1,000).
+
+    Raises:
+        FileNotFoundError: the data is not there (the message lists where it was looked for).
+        ValueError: the counts need more images than the data has.
     """
     if cfg.data == "mnist":
         X, y = load_mnist()
-        parts = split_mnist(X[:, None], y, (0.8, 0.1, 0.1), seed=cfg.seed)
+        sizes = split_sizes(cfg, "MNIST t10k", X.shape[0])
+        parts = split_mnist(X[:, None], y, sizes, seed=cfg.seed)
         return Dataset(
             *parts,
             class_names=tuple(str(d) for d in range(10)),
-            source="MNIST t10k split 8000/1000/1000",
+            data="mnist",
+            source=f"MNIST t10k ({'/'.join(map(str, sizes))})",
         )
-    source = None if cfg.data == "cifar10" else cfg.data
-    if source not in (None, "sample") and not Path(source).expanduser().exists():
-        raise FileNotFoundError(
-            f"data {source} does not exist; give cifar10 (searched in {paths.ENV_VAR}, "
-            "../shared/data, ~/.cache/cnnlab), sample, mnist, or the path of a CIFAR-10 archive, "
-            "zip or folder; get the full CIFAR-10 with python -c 'import cnnlab.data; "
-            "cnnlab.data.download_cifar10()'"
-        )
-    X_tr, y_tr, X_te, y_te = load_cifar10_raw(source)
-    num_val = min(cfg.num_val, X_tr.shape[0] // 10)
-    num_train = X_tr.shape[0] - num_val if cfg.num_train is None else cfg.num_train
-    if num_train + num_val > X_tr.shape[0]:
-        raise ValueError(
-            f"asked for {num_train} training + {num_val} validation images; the "
-            f"data has {X_tr.shape[0]} training images"
-        )
-    num_test = X_te.shape[0] if cfg.num_test is None else min(cfg.num_test, X_te.shape[0])
+    data, path = cfg.data, None
+    if data == "cifar10":
+        path = find_cifar10()
+        if path is None:
+            print(sample_notice(), file=sys.stderr)
+            data = "sample"
+    elif data != "sample":
+        path = Path(data).expanduser()
+        if not path.exists():
+            raise FileNotFoundError(
+                f"data {data} does not exist; give cifar10 (searched in "
+                f"{paths.searched_text()}), sample, mnist, or the path of a CIFAR-10 archive, "
+                "zip or folder; get the full CIFAR-10 with python -c 'import cnnlab.data; "
+                "cnnlab.data.download_cifar10()'"
+            )
+    label = SAMPLE_LABEL if data == "sample" else f"CIFAR-10 from {path}"
+    X_tr, y_tr, X_te, y_te = load_cifar10_raw("sample" if data == "sample" else path)
+    num_train, num_val, num_test = split_sizes(cfg, label, X_tr.shape[0], X_te.shape[0])
     val_start = X_tr.shape[0] - num_val if cfg.val_split == "last" else num_train
     val = slice(val_start, val_start + num_val)
     nchw = [np.ascontiguousarray(a.transpose(0, 3, 1, 2)) for a in (X_tr, X_te)]
@@ -236,7 +304,8 @@ def load_data(cfg: TrainConfig) -> Dataset:
         nchw[0][val], y_tr[val],
         nchw[1][:num_test], y_te[:num_test],
         class_names=CLASSES,
-        source=f"CIFAR-10 ({source or 'searched'}), {X_tr.shape[0]} train / {X_te.shape[0]} test",
+        data=data,
+        source=f"{label} ({num_train}/{num_val}/{num_test})",
     )  # fmt: skip
 
 
@@ -290,7 +359,7 @@ def build_model(
 
 @dataclass
 class TrainResult:
-    """What a run ended with."""
+    """What a run ended with (``seconds``: training time over every segment of the run)."""
 
     run_dir: Path
     val_acc: float
@@ -306,6 +375,10 @@ def train(
     verbose: bool = True,
     progress_bar: bool | None = None,
     test: bool = True,
+    group: Group | None = None,
+    overwrite: bool = True,
+    engine: str = "numpy",
+    device: str | None = None,
 ) -> TrainResult:
     """Train as ``cfg`` says and write the run folder ``out``.
 
@@ -318,9 +391,48 @@ def train(
     (a second run on it fails at once); temporary files of an earlier killed run are removed.
     A run that would need more memory than the machine has is refused
     (:mod:`cnnlab.training.memory`).
+
+    overwrite: without ``resume``, replace the run already in ``out``; when False, a folder
+    holding any file is refused with FileExistsError (``cnnlab train`` without
+    ``--overwrite``), an empty one is used.
+
+    config.json records the data and the split sizes used (``'sample'`` when the search for
+    CIFAR-10 fell back to it); ``TrainResult.seconds`` and results.json's ``train_seconds``
+    count every segment of a resumed run.
+
+    group: this process's rank in a data-parallel run (:mod:`cnnlab.distributed`): every rank
+    calls ``train`` with the same arguments; rank 0 alone locks and writes ``out``, the other
+    ranks only train (their result has no test figures).
+
+    engine: ``'numpy'`` (the hand-written layers) or ``'torch'``: the model's PyTorch twin
+    trained on ``device`` (``cpu``, ``cuda``, ``mps``; default the GPU when there is one) by
+    :class:`cnnlab.torch.engine.TorchSolver`, with the same update rule, schedule and batches;
+    its checkpoints and model.npz are the NumPy engine's, so either engine resumes, evaluates
+    and predicts the other's runs.
     """
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; choose from {ENGINES}")
+    if group is not None and not group.is_primary:
+        return _train(cfg, Path(out), resume, verbose, progress_bar, test, group, engine, device)
     with locked_folder(out):
-        return _train(cfg, Path(out), resume, verbose, progress_bar, test)
+        if not (resume or overwrite):
+            refuse_existing_run(Path(out))
+        return _train(cfg, Path(out), resume, verbose, progress_bar, test, group, engine, device)
+
+
+def refuse_existing_run(run_dir: Path) -> None:
+    """Raise FileExistsError when ``run_dir`` holds files (its own lock file aside).
+
+    The message names both ways out: ``--resume`` to continue the run, another ``--out``
+    (or ``--overwrite`` to replace it).
+    """
+    held = sorted(p.name for p in run_dir.iterdir() if p.name != LOCK_FILE)
+    if held:
+        shown = ", ".join(held[:4]) + (", ..." if len(held) > 4 else "")
+        raise FileExistsError(
+            f"{run_dir} already holds a run ({shown}); continue it with --resume, train into "
+            "another --out, or replace it with --overwrite"
+        )
 
 
 def _write_history(run_dir: Path, solver: Solver) -> None:
@@ -336,13 +448,18 @@ def _train(
     verbose: bool,
     progress_bar: bool | None,
     test: bool = True,
+    group: Group | None = None,
+    engine: str = "numpy",
+    device: str | None = None,
 ) -> TrainResult:
-    """:func:`train` inside the locked run folder."""
+    """:func:`train` inside the locked run folder (or as a rank other than 0, outside it)."""
+    primary = group is None or group.is_primary
     cfg = cfg.resolved()
     ckpt = run_dir / runs.CHECKPOINT_FILE
     if resume:
         _check_resume(run_dir, cfg)
     data = load_data(cfg)
+    cfg = dataclasses.replace(cfg, data=data.data, **{f"num_{k}": n for k, n in data.sizes.items()})
     prep = fit_preprocess(data.X_train, cfg.preprocess)
     splits = {
         k: apply_preprocess(getattr(data, k), prep, np.float32)
@@ -362,7 +479,14 @@ def _train(
         _write_history(run_dir, solver)
 
     augment = compose(random_crop, random_flip) if cfg.augment else None
-    solver = Solver(
+    solver_class = Solver if group is None else partial(DataParallelSolver, group=group)
+    if engine == "torch":  # PyTorch is optional: imported only for this engine
+        from cnnlab.torch.engine import TorchSolver
+
+        if group is not None:
+            raise ValueError("the torch engine does not train data-parallel yet")
+        solver_class = partial(TorchSolver, device=device)
+    solver = solver_class(
         model,
         {"X_train": splits["X_train"], "y_train": data.y_train,
          "X_val": splits["X_val"], "y_val": data.y_val},
@@ -370,19 +494,21 @@ def _train(
         num_train_samples=1000, checkpoint_path=ckpt, verbose=verbose,
         progress_bar=progress_bar, patience=cfg.patience, check_every=cfg.check_every,
         augment=augment,
-        on_epoch_end=on_epoch_end, seed=cfg.seed, resume=ckpt if resume else None,
+        on_epoch_end=on_epoch_end if primary else None, seed=cfg.seed,
+        resume=ckpt if resume else None,
     )  # fmt: skip
-    # written only now, so that a resume which does not fit the checkpoint changes nothing
-    runs.write_json(run_dir / "config.json", dataclasses.asdict(cfg))
-    if resume:  # the checkpoint is the record: files a kill left behind it catch up
-        if not solver.metrics_history:  # a checkpoint written before it held the metrics
-            solver.metrics_history = _read_metrics(run_dir / "metrics.csv")[: solver.epoch]
-        _write_history(run_dir, solver)
-    runs.write_text(run_dir / "summary.txt", summary + "\n")
-    save_spec(model, run_dir / runs.SPEC_FILE, prep, data.class_names)  # describes checkpoints
-    start = time.perf_counter()
+    if primary:  # only now, so that a resume which does not fit the checkpoint changes nothing
+        runs.write_json(run_dir / "config.json", dataclasses.asdict(cfg))
+        if resume:  # the checkpoint is the record: files a kill left behind it catch up
+            if not solver.metrics_history:  # a checkpoint written before it held the metrics
+                solver.metrics_history = _read_metrics(run_dir / "metrics.csv")[: solver.epoch]
+            _write_history(run_dir, solver)
+        runs.write_text(run_dir / "summary.txt", summary + "\n")
+        save_spec(model, run_dir / runs.SPEC_FILE, prep, data.class_names)  # for checkpoints
     solver.train()
-    seconds = time.perf_counter() - start
+    seconds = solver.train_seconds
+    if not primary:
+        return TrainResult(run_dir, solver.best_val_acc, None, seconds, solver.interrupted)
     _write_history(run_dir, solver)
     model.save(run_dir / runs.MODEL_FILE, preprocess=prep, class_names=data.class_names)
     if solver.interrupted or not test:
@@ -398,8 +524,9 @@ def _train(
         "epochs_run": solver.epoch,
         "stopped_early": solver.stopped_early,
         "stopped_at": solver.stopped_at,
-        "train_seconds": sum(float(r["seconds"]) for r in solver.metrics_history),
+        "train_seconds": seconds,
         "data": data.source,
+        "split": data.sizes,
     }
     runs.write_json(run_dir / "results.json", results)
     _write_samples(run_dir / "samples.npz", data.X_test, data.y_test, test["probs"])
@@ -430,9 +557,9 @@ def evaluate(run_or_file: str | os.PathLike[str], data: str | None = None) -> di
     model = load(run_or_file)
     run_dir = runs.model_path(run_or_file).parent
     cfg_path = run_dir / "config.json"
-    cfg = _read_config(cfg_path) if cfg_path.is_file() else TrainConfig()
-    if data is not None:
-        cfg = dataclasses.replace(cfg, data=data)
+    cfg = read_config(cfg_path) if cfg_path.is_file() else TrainConfig()
+    if data is not None:  # another data set: its own default split, all its test images
+        cfg = dataclasses.replace(cfg, data=data, num_train=None, num_val=None, num_test=None)
     ds = load_data(cfg.resolved())
     result = evaluate_arrays(model, ds.X_test, ds.y_test, len(model.class_names))
     result["class_names"] = list(model.class_names)
@@ -483,7 +610,7 @@ def _write_samples(
     )
 
 
-def _read_config(path: Path) -> TrainConfig:
+def read_config(path: Path) -> TrainConfig:
     """The TrainConfig saved in a run's config.json; ValueError naming the file if it is not one."""
     values = runs.read_json(path)
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
@@ -493,11 +620,22 @@ def _read_config(path: Path) -> TrainConfig:
     return TrainConfig(**values)
 
 
+def saved_config(run_dir: Path) -> dict[str, Any]:
+    """The config.json of the run to resume in ``run_dir``: its entries as saved.
+
+    Raises:
+        FileNotFoundError: ``run_dir`` has no checkpoint.npz or no config.json.
+        ValueError: its config.json is not a training configuration.
+    """
+    for name in (runs.CHECKPOINT_FILE, "config.json"):
+        if not (run_dir / name).is_file():
+            raise FileNotFoundError(f"cannot resume: {run_dir / name} does not exist")
+    read_config(run_dir / "config.json")  # checks its entries
+    return runs.read_json(run_dir / "config.json")
+
+
 def _check_resume(run_dir: Path, cfg: TrainConfig) -> None:
-    ckpt = run_dir / runs.CHECKPOINT_FILE
-    if not ckpt.is_file():
-        raise FileNotFoundError(f"cannot resume: {ckpt} does not exist")
-    old = dataclasses.asdict(_read_config(run_dir / "config.json"))
+    old = dataclasses.asdict(TrainConfig(**saved_config(run_dir)))
     if old.get("model") != cfg.model:
         raise ValueError(
             f"cannot resume: {run_dir} holds a {old.get('model')!r} model, not {cfg.model!r}"

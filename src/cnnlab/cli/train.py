@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shlex
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from cnnlab import experiment, runs
 from cnnlab.cli._common import add_command, add_model_option, add_quiet_option, add_seed_option
 
+CONFIG_FIELDS = tuple(f.name for f in dataclasses.fields(experiment.TrainConfig))
+# what --resume may change in the run's config.json: more epochs continue the same run
+RESUME_MAY_CHANGE = frozenset({"epochs"})
 MODEL_HELP = "run folder, its model.npz, or its checkpoint.npz (the model at that point)"
 
 
@@ -26,11 +31,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="cifar10 (search the data folders, else the bundled sample), sample, "
         "mnist, or a path to a CIFAR-10 archive, zip or folder",
     )
-    p.add_argument("--epochs", type=int, default=1)
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help="epochs in all (default 1); with --resume, more epochs continue the run",
+    )
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--optimizer", default=None, choices=experiment.OPTIMIZERS)
     p.add_argument("--lr", type=float, default=None, help="(peak) learning rate")
-    p.add_argument("--momentum", type=float, default=0.9)
+    p.add_argument("--momentum", type=float, default=None, help="(default 0.9)")
     p.add_argument(
         "--weight-decay",
         type=float,
@@ -38,7 +48,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="L2 regularisation strength (decoupled weight decay with adamw)",
     )
     p.add_argument("--schedule", default=None, choices=experiment.SCHEDULES)
-    p.add_argument("--lr-decay", type=float, default=1.0, help="per-epoch factor (CS231n)")
+    p.add_argument(
+        "--lr-decay", type=float, default=None, help="per-epoch factor (CS231n; default 1)"
+    )
     p.add_argument(
         "--augment",
         action=argparse.BooleanOptionalAction,
@@ -61,10 +73,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         "stopping: the checks choose the best model and count the patience)",
     )
     p.add_argument("--num-train", type=int, default=None)
-    p.add_argument("--num-val", type=int, default=1000)
+    p.add_argument(
+        "--num-val",
+        type=int,
+        default=None,
+        help=f"validation images (default {experiment.DEFAULT_NUM_VAL}, at most a tenth of "
+        "the training set)",
+    )
     p.add_argument(
         "--val-split",
-        default="after",
+        default=None,
         choices=experiment.VAL_SPLITS,
         help="validation images: 'after' the first --num-train (default, CS231n's) or the "
         "'last' --num-val of the training set (the Keras practical's)",
@@ -83,10 +101,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_seed_option(p)
     p.add_argument("--out", default=None, help="run folder (default runs/<model>-<time>)")
     p.add_argument(
-        "--resume", action="store_true", help="continue the run in --out from its checkpoint"
+        "--resume",
+        action="store_true",
+        help="continue the run in --out from its checkpoint, with the options of its "
+        "config.json (only --epochs may change them)",
     )
+    p.add_argument("--overwrite", action="store_true", help="replace the run already in --out")
+    p.set_defaults(model=None, seed=None)  # so that resume knows the options given
     add_quiet_option(p)
     p.add_argument("--no-report", action="store_true", help="skip report.html")
+    p.add_argument(
+        "--engine",
+        default="numpy",
+        choices=experiment.ENGINES,
+        help="numpy: the hand-written layers; torch: their PyTorch twin (same data, schedule, "
+        "checkpoints and run files; needs PyTorch)",
+    )
+    p.add_argument(
+        "--device",
+        default=None,
+        help="with --engine torch: cpu, cuda or mps (default: the GPU when there is one)",
+    )
+    _add_distributed_options(p)
 
     e = add_command(sub, "evaluate", run_evaluate)
     e.add_argument("run", metavar="RUN_OR_MODEL", help=MODEL_HELP)
@@ -97,6 +133,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("model", metavar="RUN_OR_MODEL", help=MODEL_HELP)
     r.add_argument("images", nargs="+", metavar="IMAGE")
     r.add_argument("--top", type=int, default=3)
+
+
+def _add_distributed_options(p: argparse.ArgumentParser) -> None:
+    """--nproc and torchrun's rendezvous options (:mod:`cnnlab.distributed`)."""
+    g = p.add_argument_group(
+        "data-parallel training (torch.distributed, Gloo; the same global batch split over "
+        "the processes)"
+    )
+    g.add_argument("--nproc", type=int, default=1, help="processes on this machine")
+    g.add_argument("--nnodes", type=int, default=1, help="machines in the run")
+    g.add_argument("--node-rank", type=int, default=0, help="this machine's number (0: rank 0)")
+    g.add_argument("--master-addr", default="127.0.0.1", help="address of machine 0")
+    g.add_argument(
+        "--master-port", type=int, default=None, help="port on machine 0 (default: a free one)"
+    )
 
 
 def _parse_kwargs(items: list[str]) -> dict:
@@ -112,10 +163,11 @@ def _parse_kwargs(items: list[str]) -> dict:
     return out
 
 
-def _resume_command(out: str) -> str:
-    """The ``cnnlab train`` command that continues the run in ``out`` with its saved options."""
-    words = ["cnnlab", "train"]
-    for key, value in runs.read_json(Path(out) / "config.json").items():
+def _option_words(config: dict) -> list[str]:
+    """The ``cnnlab train`` options that give the TrainConfig values ``config`` (a field
+    that is None is left out: it takes its default)."""
+    words = []
+    for key, value in config.items():
         flag = "--" + key.replace("_", "-")
         if key == "model_kwargs":
             words += [w for k, v in value.items() for w in ("--set", f"{k}={json.dumps(v)}")]
@@ -123,7 +175,91 @@ def _resume_command(out: str) -> str:
             words.append(flag if value else f"--no-{flag[2:]}")
         elif value is not None:
             words += [flag, str(value)]
-    return shlex.join([*words, "--out", out, "--resume"])
+    return words
+
+
+def _resume_command(out: str) -> str:
+    """The ``cnnlab train`` command that continues the run in ``out`` with its saved options."""
+    config = runs.read_json(Path(out) / "config.json")
+    return shlex.join(["cnnlab", "train", *_option_words(config), "--out", out, "--resume"])
+
+
+def _launch(args: argparse.Namespace, cfg: experiment.TrainConfig, out: str) -> int:
+    """Start ``args.nproc`` ranks of this training run (:func:`cnnlab.distributed.launch`)."""
+    from cnnlab.distributed import launch
+
+    flags = {
+        "--resume": args.resume,
+        "--overwrite": args.overwrite,
+        "--quiet": args.quiet,
+        "--no-report": args.no_report,
+    }
+    argv = [
+        "train",
+        *_option_words(dataclasses.asdict(cfg)),
+        "--out",
+        out,
+        *(flag for flag, given in flags.items() if given),
+    ]
+    if getattr(args, "debug", False):
+        argv.append("--debug")
+    return launch(
+        argv,
+        args.nproc,
+        nnodes=args.nnodes,
+        node_rank=args.node_rank,
+        master_addr=args.master_addr,
+        master_port=args.master_port,
+    )
+
+
+def _given_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The TrainConfig fields the command line sets (an option left out is not there)."""
+    given = {
+        name: getattr(args, name)
+        for name in CONFIG_FIELDS
+        if name != "model_kwargs" and getattr(args, name) is not None
+    }
+    if args.model_kwargs:
+        given["model_kwargs"] = _parse_kwargs(args.model_kwargs)
+    return given
+
+
+def _resume_config(out: Path, given: dict[str, Any]) -> experiment.TrainConfig:
+    """The configuration of the run in ``out`` (its config.json) with the options ``given``.
+
+    Only :data:`RESUME_MAY_CHANGE` may differ from the saved values (and options the saved
+    file lacks are taken); any other difference is refused with ValueError naming both.
+    """
+    saved = experiment.saved_config(out)
+    clashes = []
+    for name, value in given.items():
+        if name not in saved or name in RESUME_MAY_CHANGE:
+            continue
+        if name == "model_kwargs":
+            old = saved[name] if isinstance(saved[name], dict) else {}
+            keys = [k for k, v in value.items() if k not in old or old[k] != _as_json(v)]
+            if keys:
+                clashes.append(
+                    (f"model_kwargs {({k: old.get(k) for k in keys})}",
+                     f"--set {({k: value[k] for k in keys})}")
+                )  # fmt: skip
+        elif _as_json(value) != saved[name]:
+            flag = "--" + name.replace("_", "-")
+            clashes.append((f"{name}={saved[name]!r}", f"{flag} {value!r}"))
+    if clashes:
+        raise ValueError(
+            f"cannot resume {out}: its config.json has {', '.join(c[0] for c in clashes)}, the "
+            f"command line {', '.join(c[1] for c in clashes)}; leave those options out to "
+            "continue the run as it was (only --epochs may change), or train into another --out"
+        )
+    applied = {k: v for k, v in given.items() if k not in saved or k in RESUME_MAY_CHANGE}
+    return dataclasses.replace(experiment.TrainConfig(**saved), **applied)
+
+
+def _as_json(value: Any) -> Any:
+    """``value`` as config.json gives it back (tuples become lists)."""
+    return json.loads(json.dumps(value))
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -136,36 +272,42 @@ def run_train(args: argparse.Namespace) -> int:
     """
     if args.resume and args.out is None:
         raise ValueError("--resume needs --out, the run folder to continue")
-    out = args.out or f"runs/{args.model}-{time.strftime('%Y%m%d-%H%M%S')}"
-    cfg = experiment.TrainConfig(
-        model=args.model,
-        model_kwargs=_parse_kwargs(args.model_kwargs),
-        data=args.data,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        optimizer=args.optimizer,
-        lr=args.lr,
-        momentum=args.momentum,
-        weight_decay=args.weight_decay,
-        schedule=args.schedule,
-        lr_decay=args.lr_decay,
-        augment=args.augment,
-        patience=args.patience,
-        check_every=args.check_every,
-        seed=args.seed,
-        num_val=args.num_val,
-        val_split=args.val_split,
-        num_train=args.num_train,
-        num_test=args.num_test,
-        preprocess=args.preprocess,
-    )
-    result = experiment.train(cfg, out, resume=args.resume, verbose=not args.quiet)
+    given = _given_options(args)
+    if args.resume:
+        cfg = _resume_config(Path(args.out), given)
+    else:
+        cfg = experiment.TrainConfig(**given)
+    out = args.out or f"runs/{cfg.model}-{time.strftime('%Y%m%d-%H%M%S')}"
+    if args.device is not None and args.engine != "torch":
+        raise ValueError("--device is for --engine torch (the numpy engine runs on the CPU)")
+    from cnnlab.distributed.group import group_from_env, leave_group
+
+    group = group_from_env()  # set up by --nproc's launcher or by torchrun
+    if group is None and (args.nproc > 1 or args.nnodes > 1):
+        return _launch(args, cfg, out)
+    try:
+        result = experiment.train(
+            cfg,
+            out,
+            resume=args.resume,
+            overwrite=args.overwrite,
+            verbose=not args.quiet,
+            group=group,
+            engine=args.engine,
+            device=args.device,
+        )
+    finally:
+        if group is not None:
+            leave_group()
+    if group is not None and not group.is_primary:
+        return 130 if result.interrupted else 0
     if result.interrupted:
-        print(f"Interrupted ({result.interrupted}); resume with: {_resume_command(out)}")
+        engine = " --engine torch" if args.engine == "torch" else ""
+        print(f"Interrupted ({result.interrupted}); resume with: {_resume_command(out)}{engine}")
         return 130
     print(
         f"validation accuracy {result.val_acc:.4f}, test accuracy {result.test_acc:.4f} "
-        f"({result.seconds:.1f} s)"
+        f"({result.seconds:.1f} s{' in all' if args.resume else ''})"
     )
     if not args.no_report:
         from cnnlab.report import write_report

@@ -203,6 +203,8 @@ class Solver:
         self.check_iterations: list[int] = []
         self.check_val_acc: list[float] = []
         self.metrics_history: list[dict[str, Any]] = []
+        self.train_seconds = 0.0  # wall time of train() over every segment (resumes included)
+        self._segment_start: float | None = None  # when the running train() call began
         self.optim_configs = {name: dict(self.optim_config) for name in self.model.params}
         self._order: np.ndarray | None = None  # sample order of the current epoch
 
@@ -253,6 +255,7 @@ class Solver:
             "optim": optim_scalars,
             "history": self.history,
             "metrics": self.metrics_history,
+            "train_seconds": self._elapsed(),
         }
         return arrays, meta
 
@@ -294,6 +297,10 @@ class Solver:
         self._best_state = best if self._has_state_dict() else None
         self.best_params = {name: best[name].copy() for name in self.model.params if name in best}
         self.metrics_history = [dict(row) for row in meta.get("metrics", [])]
+        # checkpoints written before they held the total: the completed epochs' times
+        self.train_seconds = meta.get(
+            "train_seconds", sum(float(row["seconds"]) for row in self.metrics_history)
+        )
         self._order = arrays.get(ORDER)
         self.rng.bit_generator.state = meta["rng"]
         for name in HISTORY_NAMES:  # checkpoints before check_every have no check series
@@ -323,6 +330,7 @@ class Solver:
         if self.max_iterations is not None:
             total = min(total, self.max_iterations)
         self.interrupted = None
+        self._segment_start = time.perf_counter()
         progress = make_progress(
             self.verbose, self.progress_bar, self.num_epochs, total, self.print_every
         )
@@ -353,7 +361,14 @@ class Solver:
             self._interrupt("KeyboardInterrupt", progress)
         finally:
             progress.close()
+            self.train_seconds, self._segment_start = self._elapsed(), None
         self._restore_best()
+
+    def _elapsed(self) -> float:
+        """Seconds spent in :meth:`train` so far, over every segment of the run."""
+        if self._segment_start is None:
+            return self.train_seconds
+        return self.train_seconds + time.perf_counter() - self._segment_start
 
     @contextlib.contextmanager
     def _rewind_on_interrupt(self) -> Iterator[None]:
@@ -388,8 +403,7 @@ class Solver:
             X_batch, y_batch = self.X_train[batch], self.y_train[batch]
             if self.augment is not None:
                 X_batch = self.augment(X_batch, self.rng)
-            loss, grads = self.model.loss(X_batch, y_batch)
-            loss = float(loss)
+            loss, grads = self._forward_backward(X_batch, y_batch)
             if not np.isfinite(loss):
                 raise TrainingDiverged(
                     f"Solver: the loss is {loss} at epoch {self.epoch + 1}, iteration "
@@ -408,6 +422,17 @@ class Solver:
         if index == self.iterations_per_epoch - 1:
             self._order = None
         progress.step(self.t, loss, lr)
+
+    def _forward_backward(
+        self, X_batch: np.ndarray, y_batch: np.ndarray
+    ) -> tuple[float, dict[str, np.ndarray]]:
+        """The loss and the gradients of one minibatch, X_batch (B, ...), y_batch (B,).
+
+        The one place a subclass changes to train otherwise (data-parallel training computes
+        them on its shard of the batch and all-reduces them: :mod:`cnnlab.distributed`).
+        """
+        loss, grads = self.model.loss(X_batch, y_batch)
+        return float(loss), grads
 
     def _update(
         self, name: str, w: np.ndarray, grads: dict[str, np.ndarray], lr: float | None
