@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import struct
 
 import numpy as np
 import pytest
@@ -109,10 +110,10 @@ def test_fully_connected_net_gets_a_flat_input():
 # ------------------------------------------------------------------------- data
 def test_load_data_cuts_like_cs231n():
     X_tr, y_tr, X_te, y_te = load_sample()
-    ds = experiment.load_data(dataclasses.replace(TINY.resolved(), num_val=1000))
+    ds = experiment.load_data(TINY.resolved())
     nchw = (0, 3, 1, 2)
     np.testing.assert_array_equal(ds.X_train, X_tr[:100].transpose(nchw))
-    np.testing.assert_array_equal(ds.X_val, X_tr[100:150].transpose(nchw))  # num_val <= N/10
+    np.testing.assert_array_equal(ds.X_val, X_tr[100:150].transpose(nchw))  # a tenth of 500
     np.testing.assert_array_equal(ds.y_val, y_tr[100:150])
     np.testing.assert_array_equal(ds.X_test, X_te[:30].transpose(nchw))
     np.testing.assert_array_equal(ds.y_test, y_te[:30])
@@ -123,6 +124,68 @@ def test_load_data_all_training_images_by_default():
     cfg = dataclasses.replace(TINY, num_train=None, num_test=None, num_val=20).resolved()
     ds = experiment.load_data(cfg)
     assert (len(ds.X_train), len(ds.X_val), len(ds.X_test)) == (480, 20, 100)
+    assert ds.data == "sample" and ds.source == "bundled sample (480/20/100)"
+
+
+def test_the_sample_by_default_is_450_50_100():
+    ds = experiment.load_data(TrainConfig(data="sample").resolved())
+    assert ds.sizes == {"train": 450, "val": 50, "test": 100}
+    assert ds.source == "bundled sample (450/50/100)"
+
+
+def test_num_val_is_honoured_up_to_what_the_data_has():
+    ds = experiment.load_data(dataclasses.replace(TINY, num_val=400).resolved())
+    assert ds.sizes == {"train": 100, "val": 400, "test": 30}
+    with pytest.raises(ValueError, match=r"num_train 100 \+ num_val 401 = 501 .* 500 training"):
+        experiment.load_data(dataclasses.replace(TINY, num_val=401).resolved())
+    with pytest.raises(ValueError, match="num_val 1000 leaves no training images: the bundled"):
+        experiment.load_data(dataclasses.replace(TINY, num_train=None, num_val=1000).resolved())
+    with pytest.raises(ValueError, match="num_test 101, but the bundled sample has 100 test"):
+        experiment.load_data(dataclasses.replace(TINY, num_test=101).resolved())
+
+
+@pytest.mark.parametrize(
+    ("counts", "sizes"),
+    [
+        ({}, (80, 10, 10)),  # a tenth each for validation and test, the rest for training
+        ({"num_train": 50, "num_val": 20, "num_test": 5}, (50, 20, 5)),
+        ({"num_val": 30}, (60, 30, 10)),
+    ],
+)
+def test_mnist_split_honours_the_counts(counts, sizes, tmp_path, monkeypatch):
+    y = _write_mnist(tmp_path, 100)
+    monkeypatch.setenv("CNNLAB_DATA", str(tmp_path))
+    ds = experiment.load_data(TrainConfig(model="mnist", data="mnist", **counts).resolved())
+    assert tuple(ds.sizes.values()) == sizes
+    assert ds.source == f"MNIST t10k ({sizes[0]}/{sizes[1]}/{sizes[2]})"
+    # disjoint parts of the 100 digits (each image holds its index)
+    seen = np.concatenate([ds.X_train, ds.X_val, ds.X_test])[:, 0, 0, 0]
+    assert len(set(seen.tolist())) == sum(sizes)
+    labels = np.concatenate([ds.y_train, ds.y_val, ds.y_test])
+    np.testing.assert_array_equal(labels, y[seen])
+
+
+def test_mnist_counts_beyond_the_digits_are_refused(tmp_path, monkeypatch):
+    _write_mnist(tmp_path, 100)
+    monkeypatch.setenv("CNNLAB_DATA", str(tmp_path))
+    cfg = TrainConfig(model="mnist", data="mnist", num_train=90, num_val=20).resolved()
+    with pytest.raises(
+        ValueError, match=r"90 \+ num_val 20 \+ num_test 10 = 120 .* MNIST t10k has 100"
+    ):
+        experiment.load_data(cfg)
+
+
+def _write_mnist(folder, n):
+    """t10k IDX files of ``n`` digits whose first pixel is the digit's index; returns y."""
+    X = np.zeros((n, 28, 28), np.uint8)
+    X[:, 0, 0] = np.arange(n)
+    y = np.arange(n) % 10
+    (folder / "t10k-images-idx3-ubyte").write_bytes(
+        struct.pack(">IIII", 0x803, n, 28, 28) + X.tobytes()
+    )
+    labels = struct.pack(">II", 0x801, n) + y.astype(np.uint8).tobytes()
+    (folder / "t10k-labels-idx1-ubyte").write_bytes(labels)
+    return y
 
 
 # ------------------------------------------------------------------------- train / evaluate
@@ -133,7 +196,10 @@ def test_train_result_matches_results_json(trained):
     assert result.test_acc == results["test_acc"] and result.val_acc == results["val_acc"]
     assert results["epochs_run"] == 1 and results["stopped_early"] is False
     config = runs.read_json(out / "config.json")
-    assert TrainConfig(**config) == TINY.resolved()  # config.json rebuilds the configuration
+    # config.json rebuilds the configuration, with the split sizes used
+    assert TrainConfig(**config) == dataclasses.replace(TINY.resolved(), num_val=50)
+    assert results["data"] == "bundled sample (100/50/30)"
+    assert results["split"] == {"train": 100, "val": 50, "test": 30}
 
 
 def test_load_rebuilds_the_trained_model(trained):
@@ -152,9 +218,10 @@ def test_evaluate_matches_training(trained):
     res = experiment.evaluate(out)
     assert res["accuracy"] == result.test_acc
     assert res["probs"].shape == (30, 10)
-    # on another data split: the sample's 100 test images
+    assert res["source"] == "bundled sample (100/50/30)"
+    # on other data: all its test images (the sample's 100)
     other = experiment.evaluate(out / "model.npz", data="sample")
-    assert np.sum(other["confusion"]) == 30  # the run's num_test still applies
+    assert np.sum(other["confusion"]) == 100 and other["source"] == "bundled sample (450/50/100)"
 
 
 def test_predict_image_file_equals_test_prediction(trained, tmp_path):

@@ -248,7 +248,8 @@ def split_sizes(
         asked = " + ".join(f"{k} {v}" for k, v in held.items())
         left = "leaves no training images" if cfg.num_train is None else "are too many"
         kind = "images" if shared else "training images"
-        raise ValueError(f"{asked} = {sum(held.values())} {left}: {label} has {num_images} {kind}")
+        total = f" = {sum(held.values())}" if len(held) > 1 else ""
+        raise ValueError(f"{asked}{total} {left}: {label} has {num_images} {kind}")
     return num_train, num_val, num_test
 
 
@@ -295,7 +296,8 @@ def load_data(cfg: TrainConfig) -> Dataset:
             )
     label = SAMPLE_LABEL if data == "sample" else f"CIFAR-10 from {path}"
     X_tr, y_tr, X_te, y_te = load_cifar10_raw("sample" if data == "sample" else path)
-    num_train, num_val, num_test = split_sizes(cfg, label, X_tr.shape[0], X_te.shape[0])
+    said = f"the {label}" if data == "sample" else label
+    num_train, num_val, num_test = split_sizes(cfg, said, X_tr.shape[0], X_te.shape[0])
     val_start = X_tr.shape[0] - num_val if cfg.val_split == "last" else num_train
     val = slice(val_start, val_start + num_val)
     nchw = [np.ascontiguousarray(a.transpose(0, 3, 1, 2)) for a in (X_tr, X_te)]

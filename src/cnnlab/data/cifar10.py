@@ -62,14 +62,24 @@ def _load_path(path: Path) -> Arrays4:
     return data.X_train, official[data.y_train], data.X_test, official[data.y_test]
 
 
-def _sample_notice(searched: list[Path]) -> str:
+def sample_notice() -> str:
+    """The one-line notice that CIFAR-10 was not found and the bundled sample is used: the
+    names looked for and each folder searched."""
     return (
         f"cnnlab: CIFAR-10 not found (looked for {', '.join(SEARCHED_NAMES)} in "
-        f"{', '.join(map(str, searched)) or 'no existing folder'}); using the small sample "
-        "bundled with cnnlab (500 training, 100 test images). For the full data set run "
-        "cnnlab.data.download_cifar10() (163 MB) or set CNNLAB_DATA to a folder holding one of "
-        "those names."
+        f"{paths.searched_text()}); using the small sample bundled with cnnlab (500 training, "
+        "100 test images). For the full data set run cnnlab.data.download_cifar10() (163 MB) "
+        f"or set {paths.ENV_VAR} to a folder holding one of those names."
     )
+
+
+def find_cifar10() -> Path | None:
+    """The first CIFAR-10 source in the search order (see the module docstring), or None."""
+    for folder in paths.search_dirs():
+        for name in SEARCHED_NAMES:
+            if (folder / name).exists():
+                return folder / name
+    return None
 
 
 def load_cifar10_raw(source: str | os.PathLike | None = None, allow_sample: bool = True) -> Arrays4:
@@ -87,18 +97,16 @@ def load_cifar10_raw(source: str | os.PathLike | None = None, allow_sample: bool
         return load_sample()
     if source is not None:
         return _load_path(Path(source).expanduser())
-    searched = paths.search_dirs()
-    for folder in searched:
-        for name in SEARCHED_NAMES:
-            if (folder / name).exists():
-                return _load_path(folder / name)
+    found = find_cifar10()
+    if found is not None:
+        return _load_path(found)
     if not allow_sample:
         raise FileNotFoundError(
             f"CIFAR-10 not found: looked for {', '.join(SEARCHED_NAMES)} in "
-            f"{[str(d) for d in searched]}; run cnnlab.data.download_cifar10() or set "
+            f"{paths.searched_text()}; run cnnlab.data.download_cifar10() or set "
             f"{paths.ENV_VAR}"
         )
-    print(_sample_notice(searched), file=sys.stderr)
+    print(sample_notice(), file=sys.stderr)
     return load_sample()
 
 

@@ -23,20 +23,37 @@ def cache_dir() -> Path:
     return path
 
 
+def candidate_dirs() -> list[tuple[str, Path | None]]:
+    """Every place of the search order, as (how it is named, folder): the folder is None for
+    ``$CNNLAB_DATA`` when the variable is not set, and may not exist."""
+    env = os.environ.get(ENV_VAR)
+    return [
+        (f"${ENV_VAR}", Path(env).expanduser().resolve() if env else None),
+        ("../shared/data", (Path.cwd().parent / "shared" / "data").resolve()),
+        ("~/.cache/cnnlab", (Path.home() / ".cache" / "cnnlab").resolve()),
+    ]
+
+
 def search_dirs() -> list[Path]:
     """Directories searched for datasets, in order (only those that exist)."""
-    candidates: list[Path] = []
-    env = os.environ.get(ENV_VAR)
-    if env:
-        candidates.append(Path(env).expanduser())
-    candidates.append(Path.cwd().parent / "shared" / "data")
-    candidates.append(Path.home() / ".cache" / "cnnlab")
     seen: list[Path] = []
-    for c in candidates:
-        c = c.resolve()
-        if c.is_dir() and c not in seen:
-            seen.append(c)
+    for _, folder in candidate_dirs():
+        if folder is not None and folder.is_dir() and folder not in seen:
+            seen.append(folder)
     return seen
+
+
+def searched_text() -> str:
+    """Each place of the search order and what it was, for a not-found message, e.g.
+    ``$CNNLAB_DATA (not set), ../shared/data (/work/shared/data), ~/.cache/cnnlab
+    (/root/.cache/cnnlab, missing)``."""
+    parts = []
+    for name, folder in candidate_dirs():
+        if folder is None:
+            parts.append(f"{name} (not set)")
+        else:
+            parts.append(f"{name} ({folder}{'' if folder.is_dir() else ', missing'})")
+    return ", ".join(parts)
 
 
 def find(name: str) -> Path | None:

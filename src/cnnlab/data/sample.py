@@ -12,6 +12,8 @@ from importlib import resources
 import numpy as np
 
 SAMPLE_FILE = "cifar10_sample.npz"
+#: how runs, reports and ``cnnlab evaluate`` name the sample
+LABEL = "bundled sample"
 
 
 def load_sample() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
