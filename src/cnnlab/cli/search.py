@@ -50,7 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", default=None, help="as for cnnlab train")
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--num-train", type=int, default=None)
-    p.add_argument("--num-val", type=int, default=1000)
+    p.add_argument("--num-val", type=int, default=None)
     p.add_argument("--num-test", type=int, default=None)
     p.add_argument("--patience", type=int, default=None)
     p.add_argument("--check-every", type=int, default=None, metavar="K")
