@@ -206,10 +206,10 @@ def _copy_in(layer: nn.Module, twin: tnn.Module, prefix: str, links: list[Link])
         param = tnn.Parameter(_tensor(value, transposed))
         setattr(twin, key, param)
         links.append(Link(f"{prefix}.{key}" if prefix else key, layer, key, param, transposed))
-    for key, value in layer.buffers.items():
+    for key, value in layer.buffers.items():  # a Dropout's mask key too, to come back
         if key in twin._buffers:
             setattr(twin, key, _tensor(value))
-        elif isinstance(twin, ForwardOnly):
+        else:
             twin.register_buffer(key, _tensor(value))
 
 
@@ -452,6 +452,7 @@ _TORCH_LEAVES: dict[type[tnn.Module], Callable[[Any], nn.Module]] = {
     tnn.Tanh: lambda m: nn.Tanh(),
     tnn.Flatten: _from_flatten,
     tnn.Dropout: lambda m: nn.Dropout(m.p),
+    SameMaskDropout: lambda m: nn.Dropout(m.layer.p),
     tnn.BatchNorm1d: _from_batch_norm(nn.BatchNorm1d),
     tnn.BatchNorm2d: _from_batch_norm(nn.BatchNorm2d),
     tnn.LayerNorm: _from_layer_norm,
@@ -511,7 +512,7 @@ def from_torch(module: tnn.Module) -> nn.Module:
             if key in layer.params or key in layer.buffers:
                 store = layer.params if key in layer.params else layer.buffers
                 array = value.detach().cpu().numpy()
-                store[key] = np.array(array.T if _transposed(m, key) else array)
+                store[key] = np.ascontiguousarray(array.T if _transposed(m, key) else array)
         return layer
 
     result = walk(module, "")
