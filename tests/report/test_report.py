@@ -310,3 +310,17 @@ def test_report_in_headless_chromium(run_dir: Path, tmp_path: Path) -> None:
     keep = os.environ.get("CNNLAB_REPORT_SCREENSHOT")
     if keep:
         shutil.copyfile(shot, keep)
+
+
+@pytest.mark.parametrize("source", ["results.json", "config.json"])
+def test_header_names_the_bundled_sample_and_its_split(tmp_path: Path, source: str) -> None:
+    run = make_run(tmp_path, omit=("results.json",) if source == "config.json" else ())
+    config = {"model": "three_layer", "data": "sample", "num_train": 450, "num_val": 50}
+    (run / "config.json").write_text(json.dumps({**config, "num_test": 100}))
+    if source == "results.json":  # what cnnlab train writes there wins over config.json
+        results = json.loads((run / "results.json").read_text())
+        results["data"] = "bundled sample (450/50/100)"
+        (run / "results.json").write_text(json.dumps(results))
+        (run / "config.json").write_text(json.dumps({**config, "num_test": 7}))
+    page = write_report(run).read_text(encoding="utf-8")
+    assert "data: <b>bundled sample (450/50/100)</b>" in page

@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from cnnlab.data.sample import LABEL as SAMPLE_LABEL
 from cnnlab.report.run import as_number
 
 
@@ -69,3 +70,18 @@ def model_name(config: Mapping[str, Any]) -> str | None:
         if isinstance(value, str):
             return value
     return None
+
+
+def data_text(config: Mapping[str, Any], results: Mapping[str, Any]) -> str | None:
+    """The data a run used: results.json's ``data`` (e.g. "bundled sample (450/50/100)"),
+    else config.json's, with its split sizes when it recorded them; None when neither says."""
+    if results.get("data") is not None:
+        return str(results["data"])
+    data = config.get("data")
+    if data is None:
+        return None
+    name = SAMPLE_LABEL if data == "sample" else str(data)
+    sizes = [config.get(f"num_{part}") for part in ("train", "val", "test")]
+    if all(isinstance(n, int) for n in sizes):
+        return f"{name} ({'/'.join(map(str, sizes))})"
+    return name

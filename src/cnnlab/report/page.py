@@ -25,6 +25,7 @@ from cnnlab.report.figures import make_figures
 from cnnlab.report.format import (
     cell,
     config_text,
+    data_text,
     esc,
     flatten,
     fmt_duration,
@@ -147,8 +148,7 @@ class _Page:
     def facts(self) -> str:
         """The line under the title: model, data and the main training options."""
         config = self.run.config or {}
-        data = (self.run.results or {}).get("data", config.get("data"))
-        facts = [("model", model_name(config)), ("data", data)]
+        facts = [("model", model_name(config)), ("data", data_text(config, self.run.results or {}))]
         for key in ("optimizer", "lr", "batch_size", "seed"):
             if key in config and not isinstance(config[key], Mapping):
                 facts.append((key.replace("_", " "), config[key]))
