@@ -47,6 +47,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--random", type=int, default=None, metavar="N", help="try N random grid points")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="trials in parallel")
+    p.add_argument(
+        "--backend",
+        default="local",
+        choices=("local", "ray"),
+        help="where the trials run: local processes, or Ray Tune (cnnlab[ray]); the same "
+        "trials, table and resume either way",
+    )
+    p.add_argument(
+        "--address", default=None, help="with --backend ray: the Ray cluster to join (HOST:PORT)"
+    )
     p.add_argument("--data", default=None, help="as for cnnlab train")
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--num-train", type=int, default=None)
@@ -196,7 +206,16 @@ def run_search(args: argparse.Namespace) -> int:
     points = pick_points(grid_points(grid), args.random, args.seed)
     for point in points:  # every configuration is checked before anything runs
         trial_config(base, {k: v for k, v in point.items() if k != "index"}).resolved()
-    result = run_trials(ExperimentTrial(base, str(out)), points, args.seed, args.jobs)
+    backend = None
+    if args.backend == "ray":
+        from functools import partial
+
+        from cnnlab.distributed.ray_tune import run_on_ray
+
+        backend = partial(run_on_ray, address=args.address, max_concurrent=max(args.jobs, 0))
+    elif args.address is not None:
+        raise ValueError("--address is for --backend ray")
+    result = run_trials(ExperimentTrial(base, str(out)), points, args.seed, args.jobs, backend)
     rows = [
         {
             "trial": trial.config["index"],

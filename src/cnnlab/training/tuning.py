@@ -30,6 +30,9 @@ from cnnlab.training import optim
 from cnnlab.training.solver import Solver
 
 TrainFn = Callable[[dict[str, Any], int], dict[str, Any]]
+# runs ``train_fn(config, seed)`` for every pair and returns the results in order: another
+# place to run the trials than local processes (Ray: cnnlab.distributed.ray_tune.run_on_ray)
+Backend = Callable[[TrainFn, list[dict[str, Any]], list[int]], list[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -113,10 +116,14 @@ def _check_result(result: Any, config: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_trials(
-    train_fn: TrainFn, configs: Sequence[dict[str, Any]], seed: int = 0, n_jobs: int = 1
+    train_fn: TrainFn,
+    configs: Sequence[dict[str, Any]],
+    seed: int = 0,
+    n_jobs: int = 1,
+    backend: Backend | None = None,
 ) -> SearchResult:
     """Run ``train_fn(config, seed_i)`` for every config, in ``n_jobs`` processes (-1: one
-    per CPU), and collect the trials."""
+    per CPU) or through ``backend`` (which then decides where), and collect the trials."""
     if not configs:
         raise ValueError("tuning: no configurations to try")
     if n_jobs == -1:
@@ -125,7 +132,9 @@ def run_trials(
         raise ValueError(f"tuning: n_jobs must be >= 1 or -1, got {n_jobs}")
     configs = [dict(config) for config in configs]
     seeds = trial_seeds(seed, len(configs))
-    if n_jobs == 1:
+    if backend is not None:
+        results = backend(train_fn, configs, seeds)
+    elif n_jobs == 1:
         results = [train_fn(config, s) for config, s in zip(configs, seeds, strict=True)]
     else:
         context = multiprocessing.get_context("spawn")
