@@ -11,7 +11,6 @@
 #     name: python3
 # ---
 
-
 # %% [markdown]
 # # Seed 001: convolutional networks, layer by layer (CS231n assignment 2)
 #

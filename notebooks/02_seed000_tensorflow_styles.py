@@ -11,7 +11,6 @@
 #     name: python3
 # ---
 
-
 # %% [markdown]
 # # Seed 000: the TensorFlow notebook on cnnlab's tape (and seed 002 Q2 part B)
 #

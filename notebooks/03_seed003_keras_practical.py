@@ -11,7 +11,6 @@
 #     name: python3
 # ---
 
-
 # %% [markdown]
 # # Seed 003: the Keras practical on cnnlab (MiniAlexNet on CIFAR-10)
 #

@@ -11,7 +11,6 @@
 #     name: python3
 # ---
 
-
 # %% [markdown]
 # # Seed 004: nearest neighbours, ops against a framework, early stopping and grid search
 #

@@ -11,7 +11,6 @@
 #     name: python3
 # ---
 
-
 # %% [markdown]
 # # Seed 002 Q1: the sparse autoencoder, parts A to D
 #
