@@ -9,9 +9,10 @@ so the twin takes the steps the NumPy engine takes (same hyperparameters, same s
 learning rate, same batches in the same order from the Solver's generator).
 
 Whenever the Solver takes the model's state (checkpoints, the best model) the twin's numbers
-are copied back into the cnnlab model, and optimiser state is stored as NumPy arrays, so a
-checkpoint has the NumPy engine's format (either engine resumes it) and the run folder's
-``model.npz`` is a plain cnnlab model. Differences from the NumPy engine: dropout masks come
+are copied back into the cnnlab model, and optimiser state is stored as NumPy arrays in cnnlab's
+layouts (a Linear weight's velocity or moments (in, out)), so a checkpoint has the NumPy
+engine's format (either engine resumes it) and the run folder's ``model.npz`` is a plain cnnlab
+model. Differences from the NumPy engine: dropout masks come
 from torch's generator (seeded with ``seed``; a resumed run draws other masks), and float32
 sums are rounded in another order.
 
@@ -32,7 +33,7 @@ from cnnlab.models.classifier import Classifier
 from cnnlab.training import optim
 from cnnlab.training.solver import Solver
 
-from .convert import copy_from_torch, copy_to_torch, to_torch
+from .convert import _transposed, copy_from_torch, copy_to_torch, to_torch
 from .replay import OPS
 
 Config = dict[str, Any]
@@ -171,6 +172,8 @@ class TorchModel:
         named = dict(self.twin.named_parameters())
         self._leaves = {n: named[self.twin.cnnlab_names[n]] for n in model.params}
         self.params = {name: p.data for name, p in self._leaves.items()}
+        #: the public names of the parameters the twin holds transposed (Linear weights)
+        self.transposed = {name for name, m, key in model._param_slots if _transposed(m, key)}
         self._data_loss = OPS["svm_loss" if model.loss_name == "svm" else "cross_entropy"]
 
     def _input(self, X: np.ndarray) -> torch.Tensor:
@@ -210,13 +213,20 @@ class TorchModel:
         copy_to_torch(self.twin, self.model)
 
 
-def _numpy_config(config: Config) -> Config:
-    return {k: v.cpu().numpy() if isinstance(v, torch.Tensor) else v for k, v in config.items()}
-
-
-def _torch_config(config: Config, device: torch.device) -> Config:
+def _numpy_config(config: Config, transposed: bool) -> Config:
+    """An optimiser config with its state tensors as arrays in the cnnlab layout."""
     return {
-        k: torch.from_numpy(np.array(v)).to(device) if isinstance(v, np.ndarray) else v
+        k: (v.T if transposed else v).cpu().numpy() if isinstance(v, torch.Tensor) else v
+        for k, v in config.items()
+    }
+
+
+def _torch_config(config: Config, transposed: bool, device: torch.device) -> Config:
+    """The inverse of :func:`_numpy_config`: state arrays as tensors in the twin's layout."""
+    return {
+        k: torch.from_numpy(np.ascontiguousarray(v.T if transposed else v)).to(device)
+        if isinstance(v, np.ndarray)
+        else v
         for k, v in config.items()
     }
 
@@ -267,7 +277,9 @@ class TorchSolver(Solver):
     def _checkpoint_content(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """The Solver's checkpoint, optimiser state as NumPy arrays (the NumPy engine's)."""
         configs = self.optim_configs
-        self.optim_configs = {name: _numpy_config(c) for name, c in configs.items()}
+        self.optim_configs = {
+            name: _numpy_config(c, name in self.model.transposed) for name, c in configs.items()
+        }
         try:
             return super()._checkpoint_content()
         finally:
@@ -276,8 +288,10 @@ class TorchSolver(Solver):
     def resume(self, path: str | os.PathLike[str]) -> None:
         """The Solver's resume, then the optimiser state moved to the device."""
         super().resume(path)
-        device = self.model.device
-        self.optim_configs = {n: _torch_config(c, device) for n, c in self.optim_configs.items()}
+        self.optim_configs = {
+            name: _torch_config(c, name in self.model.transposed, self.model.device)
+            for name, c in self.optim_configs.items()
+        }
 
 
 def train_torch(cfg: Any, out: str | os.PathLike[str], device: str | None = None, **kwargs: Any):
