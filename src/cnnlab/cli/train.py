@@ -284,6 +284,8 @@ def run_train(args: argparse.Namespace) -> int:
 
     group = group_from_env()  # set up by --nproc's launcher or by torchrun
     if group is None and (args.nproc > 1 or args.nnodes > 1):
+        if args.engine == "torch":
+            raise ValueError("--nproc: the torch engine does not train data-parallel yet")
         return _launch(args, cfg, out)
     try:
         result = experiment.train(
