@@ -11,6 +11,7 @@ import json
 import shlex
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from PIL import Image
 
 from cnnlab.cli import main
 from cnnlab.data.cifar10 import CLASSES
+from cnnlab.training.checkpoint import load_checkpoint
 from cnnlab.training.solver import Solver
 
 NUM_TEST = 40
@@ -204,6 +206,75 @@ def test_interrupted_run_prints_a_resume_command_that_works(tmp_path, monkeypatc
     ]
 
 
+def test_resume_takes_the_options_of_the_run(tmp_path, capsys):
+    out = tmp_path / "r"
+    tiny_fc = ["--model", "fc", "--set", "hidden_dims=[8]", "--lr", "2e-3", "--batch-size", "50"]
+    assert main(["train", "--data", "sample", *tiny_fc, "--out", str(out), "--quiet"]) == 0
+    before = json.loads((out / "config.json").read_text())
+    # nothing but the folder and more epochs: the model, data and options come from config.json
+    assert main(["train", "--out", str(out), "--resume", "--epochs", "2", "--quiet"]) == 0
+    after = json.loads((out / "config.json").read_text())
+    assert after == {**before, "epochs": 2}
+    assert [r["epoch"] for r in metrics_rows(out)] == ["1", "2"]
+    # the same options again are fine; another value is refused in one line, changing nothing
+    assert main(["train", *tiny_fc, "--out", str(out), "--resume", "--epochs", "2"]) == 0
+    files = {p.name: p.read_bytes() for p in out.iterdir()}
+    capsys.readouterr()
+    assert main(["train", "--lr", "0.5", "--out", str(out), "--resume", "--epochs", "3"]) == 1
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1
+    assert "lr=0.002" in err and "--lr 0.5" in err and "only --epochs may change" in err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == files
+
+
+def test_elapsed_time_counts_every_segment(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "r"
+    original_step = Solver._step
+    slept = 0.1
+
+    def slow_then_ctrl_c(self, progress):
+        if self.t == 6:  # in the middle of epoch 2 (4 iterations per epoch)
+            raise KeyboardInterrupt
+        if self.t >= 4:  # the part of epoch 2 that its metrics row will not count
+            time.sleep(slept)
+        original_step(self, progress)
+
+    monkeypatch.setattr(Solver, "_step", slow_then_ctrl_c)
+    assert train(out, "--epochs", "2") == 130
+    first = load_checkpoint(out / "checkpoint.npz")[1]["train_seconds"]
+    assert first >= float(metrics_rows(out)[0]["seconds"]) + 2 * slept
+    monkeypatch.setattr(Solver, "_step", original_step)
+    capsys.readouterr()
+    assert train(out, "--resume") == 0
+    total = json.loads((out / "results.json").read_text())["train_seconds"]
+    rows = [float(r["seconds"]) for r in metrics_rows(out)]
+    assert total >= first + rows[1] and total >= sum(rows) + 2 * slept
+    assert f"({total:.1f} s in all)" in capsys.readouterr().out
+
+
+def test_an_existing_run_is_not_overwritten(run_dir, tmp_path, capsys):
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for name in ("config.json", "checkpoint.npz", "model.npz"):
+        (copy / name).write_bytes((run_dir / name).read_bytes())
+    before = {p.name: p.read_bytes() for p in copy.iterdir()}
+    assert train(copy) == 1
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and str(copy) in err
+    assert "--resume" in err and "another --out" in err and "--overwrite" in err
+    assert {p.name: p.read_bytes() for p in copy.iterdir()} == before
+    assert train(copy, "--overwrite", "--seed", "1") == 0
+    assert (copy / "results.json").is_file() and (copy / "model.npz").read_bytes() != before[
+        "model.npz"
+    ]
+
+
+def test_an_empty_existing_folder_is_used(tmp_path):
+    (tmp_path / "empty").mkdir()
+    assert train(tmp_path / "empty") == 0
+    assert (tmp_path / "empty" / "results.json").is_file()
+
+
 def test_failed_resume_changes_nothing(run_dir, tmp_path, capsys):
     copy = tmp_path / "copy"
     copy.mkdir()
@@ -294,9 +365,58 @@ def test_cifar10_falls_back_to_the_sample_with_a_notice(tmp_path, monkeypatch, c
     assert main(["train", *argv, "--out", str(tmp_path / "r"), "--no-report"]) == 0
     err = capsys.readouterr().err
     assert "CIFAR-10 not found" in err and "sample" in err
-    assert str(empty) in err or str(empty.resolve()) in err  # where it looked
     assert "download_cifar10" in err
-    assert json.loads((tmp_path / "r" / "results.json").read_text())["data"].startswith("CIFAR-10")
+    # each folder searched, by name and path, missing ones too
+    assert f"$CNNLAB_DATA ({empty.resolve()})" in err
+    assert f"../shared/data ({(tmp_path.parent / 'shared' / 'data').resolve()}, missing)" in err
+    assert f"~/.cache/cnnlab ({(empty / '.cache' / 'cnnlab').resolve()}, missing)" in err
+    # the run says what it used: the sample, 100/50/40
+    config = json.loads((tmp_path / "r" / "config.json").read_text())
+    assert (config["data"], config["num_train"], config["num_val"], config["num_test"]) == (
+        "sample",
+        100,
+        50,
+        NUM_TEST,
+    )
+    results = json.loads((tmp_path / "r" / "results.json").read_text())
+    assert results["data"] == f"bundled sample (100/50/{NUM_TEST})"
+    assert results["split"] == {"train": 100, "val": 50, "test": NUM_TEST}
+
+
+def test_the_sample_run_says_so_everywhere(tmp_path, capsys):
+    out = tmp_path / "r"
+    argv = ["--data", "sample", "--model", "fc", "--set", "hidden_dims=[8]", "--quiet"]
+    assert main(["train", *argv, "--out", str(out)]) == 0
+    config = json.loads((out / "config.json").read_text())
+    assert (config["data"], config["num_train"], config["num_val"], config["num_test"]) == (
+        "sample",
+        450,
+        50,
+        100,
+    )
+    results = json.loads((out / "results.json").read_text())
+    assert results["split"] == {"train": 450, "val": 50, "test": 100}
+    assert "data: <b>bundled sample (450/50/100)</b>" in (out / "report.html").read_text()
+    capsys.readouterr()
+    assert main(["evaluate", str(out)]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "bundled sample (450/50/100)"
+
+
+def test_num_val_is_honoured(tmp_path):
+    assert train(tmp_path / "r", "--num-val", "300") == 0
+    results = json.loads((tmp_path / "r" / "results.json").read_text())
+    assert results["split"] == {"train": 100, "val": 300, "test": NUM_TEST}
+    assert json.loads((tmp_path / "r" / "config.json").read_text())["num_val"] == 300
+
+
+def test_num_val_beyond_the_data_is_one_line(tmp_path, capsys):
+    assert train(tmp_path / "r", "--num-val", "1000") == 1
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        "cnnlab train: error: num_train 100 + num_val 1000 = 1100 are too many: the bundled "
+        "sample has 500 training images"
+    ]
+    assert not (tmp_path / "r").exists()
 
 
 def test_data_from_an_image_folder(tmp_path, monkeypatch, rng, capsys):
@@ -446,7 +566,7 @@ def test_schedule_with_lr_decay(tmp_path, capsys):
     [
         (["--epochs", "0"], "epochs must be at least 1"),
         (["--lr", "-1"], "lr must be positive"),
-        (["--num-train", "1000"], "asked for 1000"),
+        (["--num-train", "1000"], "num_train 1000 + num_val 50 = 1050 are too many"),
     ],
 )
 def test_out_of_range_values(tmp_path, capsys, extra, message):
