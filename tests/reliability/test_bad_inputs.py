@@ -106,13 +106,17 @@ def truncated_mnist(tmp: Path) -> list[str]:
     return ["train", "--model", "mnist", "--data", "mnist", "--out", str(tmp / "run")]
 
 
-def resume_with_config(config: object) -> Callable[[Path], list[str]]:
+def resume_with_config(config: object, *extra: str) -> Callable[[Path], list[str]]:
+    """``cnnlab train --resume`` (tiny settings and ``extra``) of a folder holding ``config``
+    as its config.json (None: none) and a junk checkpoint."""
+
     def argv(tmp: Path) -> list[str]:
         run = tmp / "old"
         run.mkdir()
-        (run / "config.json").write_text(json.dumps(config))
+        if config is not None:
+            (run / "config.json").write_text(json.dumps(config))
         (run / "checkpoint.npz").write_bytes(b"not a checkpoint")
-        return ["train", *TINY, "--out", str(run), "--resume"]
+        return ["train", *TINY, *extra, "--out", str(run), "--resume"]
 
     return argv
 
@@ -146,6 +150,9 @@ PROBES: dict[str, Probe] = {
     "num test 0": Probe(train_with("--num-test", "0")),
     "num test -1": Probe(train_with("--num-test", "-1")),
     "num train too many": Probe(train_with("--num-train", "100000")),
+    "num val beyond the data": Probe(train_with("--num-val", "1000")),
+    "num test beyond the data": Probe(train_with("--num-test", "1000")),
+    "out holds a run": Probe(train_into(lambda tmp: _file(tmp, "config.json", b"{}").parent)),
     "set reg": Probe(train_with("--set", "reg=1")),
     "set seed": Probe(train_with("--set", "seed=1")),
     "set input_dim": Probe(train_with("--set", "input_dim=5")),
@@ -187,6 +194,10 @@ PROBES: dict[str, Probe] = {
     "resume without checkpoint": Probe(lambda tmp: ["train", *TINY, "--out", str(tmp), "--resume"]),
     "resume config is a list": Probe(resume_with_config([1, 2])),
     "resume config with unknown keys": Probe(resume_with_config({"colour": "red"})),
+    "resume without config.json": Probe(resume_with_config(None)),
+    "resume with another lr": Probe(
+        resume_with_config({"model": "fc", "lr": 0.001}, "--lr", "0.5")
+    ),
     "resume corrupt checkpoint": Probe(
         resume_with_config({"model": "fc", "model_kwargs": {"hidden_dims": [16]}})
     ),
