@@ -96,6 +96,33 @@ def test_resnet_first_steps_match_the_numpy_engine():
     _assert_same_classifier(torch_run.model.model, numpy_run.model)
 
 
+def test_forward_only_model_first_steps_match_the_numpy_engine():
+    """spatial_sum defines forward alone: the torch engine trains its replayed forward."""
+    numpy_run = _run(Solver, "spatial_sum", RULES["momentum"])
+    torch_run = _run(TorchSolver, "spatial_sum", {**RULES["momentum"], "device": "cpu"})
+    np.testing.assert_allclose(torch_run.loss_history, numpy_run.loss_history, rtol=TOL, atol=0)
+    _assert_same_classifier(torch_run.model.model, numpy_run.model)
+
+
+def test_wrap_runs_the_forward_passes():
+    """``wrap`` (DistributedDataParallel in a data-parallel run) computes every forward pass."""
+    calls = []
+
+    class Counting(torch.nn.Module):
+        def __init__(self, twin):
+            super().__init__()
+            self.twin = twin
+
+        def forward(self, x):
+            calls.append(len(x))
+            return self.twin(x)
+
+    plain = _run(TorchSolver, "three_layer", {**RULES["adam"], "device": "cpu"})
+    wrapped = _run(TorchSolver, "three_layer", {**RULES["adam"], "device": "cpu"}, wrap=Counting)
+    assert calls.count(8) == 5  # the five training batches (the accuracies: 40 and 10)
+    assert wrapped.loss_history == plain.loss_history
+
+
 @pytest.mark.parametrize(("first", "second"), [(TorchSolver, Solver), (Solver, TorchSolver)])
 def test_either_engine_resumes_the_others_checkpoint(first, second, tmp_path):
     options = {**RESNET, "schedule": schedules.OneCycle(total_epochs=2), "num_epochs": 2}
