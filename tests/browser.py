@@ -13,6 +13,7 @@ import json
 import os
 import select
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -82,6 +83,7 @@ class DevTools:
             ],
             close_fds=False,
             preexec_fn=child_fds,
+            start_new_session=True,  # its own process group: close() ends its helpers too
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -135,7 +137,7 @@ class DevTools:
         return json.loads(message)
 
     def close(self) -> None:
-        self.process.kill()
+        os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
         os.close(self._to_browser)
         os.close(self._from_browser)
@@ -164,7 +166,8 @@ def open_in_chromium(url: str, screenshot: Path, width: int = 1280, settle_s: fl
         ``PAGE_FACTS`` (images, height, title, text) and ``console``: every console error, logged
         error and uncaught exception of the page.
     """
-    with tempfile.TemporaryDirectory() as profile:
+    # a helper process may still be writing into the profile as it is removed
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         tools = DevTools(find_chromium(), profile)
         try:
             target = tools.send("Target.createTarget", {"url": "about:blank"})["targetId"]
