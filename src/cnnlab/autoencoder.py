@@ -156,7 +156,8 @@ def _threaded_only_inside(fun: Callable) -> Iterator[Callable]:
 def train_lbfgs(fun, theta, iters: int, callback: Callback | None = None, verbose: bool = False):
     """L-BFGS with SciPy: ``minimize(fun, theta, jac=True, method='L-BFGS-B')``, at most
     ``iters`` iterations (it may stop earlier when the gradient or the progress is tiny).
-    SciPy's own BLAS work runs on one thread (:func:`_threaded_only_inside`)."""
+    SciPy's own BLAS work runs on one thread (:func:`_threaded_only_inside`).
+    """
     history = [fun(theta)[0]]
     with _progress(iters, verbose, "lbfgs") as bar, _threaded_only_inside(fun) as cost:
 
@@ -239,7 +240,8 @@ class SparseAutoencoder:
     @property
     def hidden_filters(self) -> np.ndarray:
         """(Lhid, p, p): each hidden unit's input weights as a square image (Lin = p * p),
-        ready for :func:`cnnlab.filters.filter_summary`."""
+        ready for :func:`cnnlab.filters.filter_summary`.
+        """
         p = math.isqrt(self.Lin)
         if p * p != self.Lin:
             raise ValueError(

@@ -108,7 +108,8 @@ def conv2d(
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x.reshape(N, D) @ weight + bias``: x (N, d1, ..., dk), weight (D, M), bias (M,) or
-    None -> (N, M). The CS231n affine layer."""
+    None -> (N, M). The CS231n affine layer.
+    """
     return _AFFINE(x, weight, bias)
 
 
@@ -206,7 +207,8 @@ def tanh(x: Tensor) -> Tensor:
 
 def _keeping_running_stats(forward: Callable) -> Callable:
     """A batch-norm forward that writes the updated running statistics back into the arrays
-    passed in ``bn_param`` (in place, as ``nn.BatchNorm*`` keeps its buffers)."""
+    passed in ``bn_param`` (in place, as ``nn.BatchNorm*`` keeps its buffers).
+    """
 
     def run(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, bn_param: MutableMapping) -> Any:
         given = {k: bn_param.get(k) for k in ("running_mean", "running_var")}
@@ -272,7 +274,8 @@ def batch_norm(
 
 def layer_norm(x: Tensor, weight: Tensor, bias: Tensor, eps: float = 1e-5) -> Tensor:
     """Normalise each sample of x (N, *S) over its trailing dims S; weight and bias have shape
-    S (as ``torch.nn.functional.layer_norm`` with ``normalized_shape = S``)."""
+    S (as ``torch.nn.functional.layer_norm`` with ``normalized_shape = S``).
+    """
     x, weight, bias = as_tensor(x), as_tensor(weight), as_tensor(bias)
     if x.ndim < 2 or x.shape[1:] != weight.shape:
         raise ValueError(
@@ -328,7 +331,8 @@ def dropout(
 
 def _loss_function(name: str, loss: Callable) -> Function:
     """Register a loss ``loss(x, target) -> (value, dx)``: the forward keeps ``dx`` as the
-    cache, and the backward is the chain rule ``dout * dx``."""
+    cache, and the backward is the chain rule ``dout * dx``.
+    """
 
     def forward(x: np.ndarray, target: Any) -> tuple[np.ndarray, np.ndarray]:
         value, dx = loss(x, target)
@@ -352,7 +356,8 @@ def _constant(name: str, target: Any) -> np.ndarray:
 
 def cross_entropy(scores: Tensor, y: Any) -> Tensor:
     """Softmax cross-entropy of scores (N, C) for integer labels y (N,), averaged over N;
-    a scalar Tensor."""
+    a scalar Tensor.
+    """
     return _CROSS_ENTROPY(scores, _constant("cross_entropy", y))
 
 

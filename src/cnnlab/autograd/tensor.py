@@ -73,7 +73,8 @@ class Function:
 class Node:
     """The record of one op application: its Function, the cache its forward returned and, per
     input, where its gradient goes: the Node that computed the input, the input itself if it is
-    a leaf that requires grad, or None (a constant). ``inputs`` is None once released."""
+    a leaf that requires grad, or None (a constant). ``inputs`` is None once released.
+    """
 
     __slots__ = ("cache", "function", "inputs")
 
@@ -282,7 +283,8 @@ Vertex = Node | Tensor  # a step of the walk: a Node, or a leaf Tensor
 
 def _source(tensor: Tensor | None) -> Vertex | None:
     """Where the gradient of an op input goes: its Node, itself (a leaf), None (a constant or
-    an optional input left out)."""
+    an optional input left out).
+    """
     if tensor is None or not tensor.requires_grad:
         return None
     return tensor if tensor.node is None else tensor.node
@@ -290,7 +292,8 @@ def _source(tensor: Tensor | None) -> Vertex | None:
 
 def _topological_order(root: Vertex) -> list[Vertex]:
     """Every Node and leaf behind ``root``, each after all nodes that used it (reversed
-    depth-first post-order; iterative, so deep graphs need no recursion)."""
+    depth-first post-order; iterative, so deep graphs need no recursion).
+    """
     order: list[Vertex] = []
     visited: set[int] = set()
     stack: list[tuple[Vertex, bool]] = [(root, False)]
@@ -338,7 +341,8 @@ def as_tensor(value: Any) -> Tensor:
 
 def _like(value: Any, other: Tensor) -> Tensor:
     """``value`` as a Tensor; a Python scalar takes ``other``'s floating dtype (so float32
-    graphs stay float32)."""
+    graphs stay float32).
+    """
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (int, float)) and np.issubdtype(other.dtype, np.floating):

@@ -65,7 +65,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def read_points(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Points (N, 2) and labels (N,) from a CSV of ``x,y,label`` rows (a first row that does not
-    start with a number is a header). Labels are integers when all of them are, else strings."""
+    start with a number is a header). Labels are integers when all of them are, else strings.
+    """
     rows: list[tuple[float, float, str]] = []
     first = True
     with open(path, newline="") as f:
@@ -136,7 +137,8 @@ def _cross_validate(
     results: dict,
 ) -> dict[int, np.ndarray]:
     """Cross-validate k on (Xtr, ytr), print the table, score the best k on (Xte, yte) with the
-    fitted ``model``; fill ``results`` and return the per-fold accuracies."""
+    fitted ``model``; fill ``results`` and return the per-fold accuracies.
+    """
     scores = cross_validate_k(Xtr, ytr, ks, folds=args.folds, seed=args.seed, metric=args.metric)
     means = {k: float(np.mean(v)) for k, v in scores.items()}
     best = max(ks, key=lambda k: (means[k], -k))  # highest mean, the smaller k on a tie

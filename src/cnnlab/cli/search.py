@@ -98,7 +98,8 @@ def _value(text: str) -> Any:
 
 def trial_config(base: dict[str, Any], point: dict[str, Any]) -> experiment.TrainConfig:
     """The TrainConfig of one grid point: TrainConfig fields replaced, other keys as model
-    arguments."""
+    arguments.
+    """
     values = dict(base, model_kwargs=dict(base["model_kwargs"]))
     for key, value in point.items():
         if key in CONFIG_FIELDS and key != "model_kwargs":

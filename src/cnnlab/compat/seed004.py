@@ -66,7 +66,8 @@ __all__ = [
 
 class Variable:
     """Placeholder for labels and input images: set ``value`` (an (H, W, C) image or a class
-    index); the first op writes the image's gradient into ``dloss_dvalue``."""
+    index); the first op writes the image's gradient into ``dloss_dvalue``.
+    """
 
     value: Any = 0
 
@@ -171,7 +172,8 @@ class OpConv2D:
     def torch_twin(self) -> tuple[Callable, dict[str, np.ndarray]]:
         """The op in PyTorch, for :func:`cnnlab.torch.compare_with_torch`: ``(fn, weights)``
         where ``fn(x, weights)`` maps x (1, C, H, W) and the weight tensors (seed layout) to the
-        op's value as a batch of one."""
+        op's value as a batch of one.
+        """
         from torch.nn.functional import conv2d
 
         return (lambda x, p: conv2d(x, p["weights"].permute(0, 3, 1, 2))), {"weights": self.weights}
@@ -209,7 +211,8 @@ class OpRelu:
     def torch_twin(self) -> tuple[Callable, dict[str, np.ndarray]]:
         """The op in PyTorch, for :func:`cnnlab.torch.compare_with_torch`: ``(fn, weights)``
         where ``fn(x, weights)`` maps x (1, C, H, W) and the weight tensors (seed layout) to the
-        op's value as a batch of one."""
+        op's value as a batch of one.
+        """
         from torch.nn.functional import relu
 
         return (lambda x, p: relu(x)), {}
@@ -266,7 +269,8 @@ class OpAvgPool:
     def torch_twin(self) -> tuple[Callable, dict[str, np.ndarray]]:
         """The op in PyTorch, for :func:`cnnlab.torch.compare_with_torch`: ``(fn, weights)``
         where ``fn(x, weights)`` maps x (1, C, H, W) and the weight tensors (seed layout) to the
-        op's value as a batch of one."""
+        op's value as a batch of one.
+        """
         from torch.nn.functional import avg_pool2d, pad
 
         c = self.cell_size
@@ -327,7 +331,8 @@ class OpSoftmaxCrossEntropyLoss:
     def torch_twin(self) -> tuple[Callable, dict[str, np.ndarray]]:
         """The op in PyTorch, for :func:`cnnlab.torch.compare_with_torch`: ``(fn, weights)``
         where ``fn(x, weights)`` maps x (1, C, H, W) and the weight tensors (seed layout) to the
-        op's value as a batch of one."""
+        op's value as a batch of one.
+        """
         import torch
         from torch.nn.functional import cross_entropy
 

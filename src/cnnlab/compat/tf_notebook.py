@@ -188,7 +188,8 @@ def two_layer_fc_init(
     hidden_size: int = 4000, input_dim: int = 3 * 32 * 32, num_classes: int = 10, seed: Seed = None
 ) -> list[Tensor]:
     """[w1 (input_dim, hidden_size), w2 (hidden_size, num_classes)], Kaiming-normal, float32,
-    as leaf Tensors (the notebook: 3072 -> 4000 -> 10)."""
+    as leaf Tensors (the notebook: 3072 -> 4000 -> 10).
+    """
     rng = as_generator(seed)
     return _variables(
         kaiming_normal((input_dim, hidden_size), rng),
@@ -203,7 +204,8 @@ def _nchw_kernel(w: Tensor) -> Tensor:
 
 def _conv_nhwc(x: Tensor, w: Tensor, b: Tensor, pad: int) -> Tensor:
     """Stride-1 convolution with zero padding ``pad`` of x (N, H, W, Cin) by a TensorFlow
-    kernel w (KH, KW, Cin, Cout) plus b (Cout,); returns (N, H', W', Cout)."""
+    kernel w (KH, KW, Cin, Cout) plus b (Cout,); returns (N, H', W', Cout).
+    """
     out = F.conv2d(x.transpose(0, 3, 1, 2), _nchw_kernel(w), b, padding=pad)
     return out.transpose(0, 2, 3, 1)
 
@@ -212,7 +214,7 @@ _CONVNET_PARAMS = ("conv_w1", "conv_b1", "conv_w2", "conv_b2", "fc_w", "fc_b")
 
 
 def three_layer_convnet(x: Tensor | np.ndarray, params: Sequence[Tensor]) -> Tensor:
-    """conv (with bias, zero padding 2) - relu - conv (with bias, zero padding 1) - relu -
+    """Conv (with bias, zero padding 2) - relu - conv (with bias, zero padding 1) - relu -
     fully connected (with bias), in the notebook's layouts.
 
     Args:
@@ -301,7 +303,8 @@ def training_step(
 ) -> float:
     """One SGD step: mean softmax cross-entropy of scores (N, C) for labels y (N,), its
     gradients with respect to ``params`` (leaf Tensors), and ``w -= learning_rate * dw`` in
-    place. Returns the loss before the step."""
+    place. Returns the loss before the step.
+    """
     loss = F.cross_entropy(scores, y)
     loss.backward()
     with no_grad():
@@ -323,7 +326,8 @@ def _run(
 ) -> History:
     """The notebook's loop: ``step`` on every training batch; every ``print_every``
     iterations the loss is printed and the validation accuracy checked. Stops after
-    ``num_iterations`` steps if given."""
+    ``num_iterations`` steps if given.
+    """
     history: History = []
     t = 0
     for epoch in range(num_epochs):
@@ -389,7 +393,8 @@ def train(
 
 class _Optimizer:
     """Applies one of :mod:`cnnlab.training.optim`'s update rules to every parameter, with a
-    state (velocity, moments) per parameter name."""
+    state (velocity, moments) per parameter name.
+    """
 
     rule = "sgd"
 

@@ -76,7 +76,8 @@ class _Tree:
 
     def read(self, name: str) -> bytes:
         """The bytes of file ``name``; ValueError when it is larger than MAX_MEMBER_BYTES
-        (the size an archive declares is checked first, then the size actually read)."""
+        (the size an archive declares is checked first, then the size actually read).
+        """
         if self.is_zip:
             declared = self._zip.getinfo(name).file_size
             opener = functools.partial(self._zip.open, name)
@@ -158,7 +159,8 @@ def _select(
     rng: np.random.Generator | None,
 ) -> list[tuple[str, int]]:
     """Keep ``per_class`` items of each class (first ones, or a random choice with ``rng``),
-    then interleave the classes. Returns ``[(name, label), ...]``."""
+    then interleave the classes. Returns ``[(name, label), ...]``.
+    """
     by_class: list[list[str]] = [[] for _ in classes]
     for name, cls in items:
         by_class[classes.index(cls)].append(name)

@@ -25,7 +25,8 @@ def cache_dir() -> Path:
 
 def candidate_dirs() -> list[tuple[str, Path | None]]:
     """Every place of the search order, as (how it is named, folder): the folder is None for
-    ``$CNNLAB_DATA`` when the variable is not set, and may not exist."""
+    ``$CNNLAB_DATA`` when the variable is not set, and may not exist.
+    """
     env = os.environ.get(ENV_VAR)
     return [
         (f"${ENV_VAR}", Path(env).expanduser().resolve() if env else None),
@@ -46,7 +47,8 @@ def search_dirs() -> list[Path]:
 def searched_text() -> str:
     """Each place of the search order and what it was, for a not-found message, e.g.
     ``$CNNLAB_DATA (not set), ../shared/data (/work/shared/data), ~/.cache/cnnlab
-    (/root/.cache/cnnlab, missing)``."""
+    (/root/.cache/cnnlab, missing)``.
+    """
     parts = []
     for name, folder in candidate_dirs():
         if folder is None:

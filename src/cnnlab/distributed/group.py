@@ -114,7 +114,8 @@ def _tensors(arrays: Sequence[np.ndarray]) -> list:
 @contextlib.contextmanager
 def _lost_ranks(dist: ModuleType, what: str) -> Iterator[None]:
     """Turn a failed collective (a rank died, hung past the timeout, or stopped) into one
-    RuntimeError that says so."""
+    RuntimeError that says so.
+    """
     try:
         yield
     except RuntimeError as err:
@@ -128,7 +129,8 @@ def _lost_ranks(dist: ModuleType, what: str) -> Iterator[None]:
 def all_reduce_sum(arrays: Sequence[np.ndarray]) -> None:
     """Replace every array (any shape, writable, C-contiguous) by its sum over the ranks, in
     place. All ranks pass arrays of the same shapes and dtypes in the same order; the
-    reductions are issued together and then awaited."""
+    reductions are issued together and then awaited.
+    """
     dist = _torch_distributed()
     with _lost_ranks(dist, "all_reduce"):
         works = [dist.all_reduce(t, async_op=True) for t in _tensors(arrays)]

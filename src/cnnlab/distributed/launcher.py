@@ -145,7 +145,8 @@ def _end_after_failure(
     procs: list[subprocess.Popen], index: int, first_rank: int, grace_s: float, stopping: bool
 ) -> int:
     """Terminate every rank still running after rank ``first_rank + index`` failed; return
-    the run's status and say what happened on stderr."""
+    the run's status and say what happened on stderr.
+    """
     status = procs[index].returncode
     for proc in procs:
         if proc.poll() is None:

@@ -66,7 +66,8 @@ class DataParallelSolver(Solver):
         self, X_batch: np.ndarray, y_batch: np.ndarray
     ) -> tuple[float, dict[str, np.ndarray]]:
         """The global batch's mean loss and gradients from this rank's shard of
-        X_batch (B, ...), y_batch (B,), summed over the ranks; then rank 0's buffers."""
+        X_batch (B, ...), y_batch (B,), summed over the ranks; then rank 0's buffers.
+        """
         part = shard(len(X_batch), self.group.rank, self.group.world_size)
         loss, grads = self.model.loss(X_batch[part], y_batch[part])
         weight = (part.stop - part.start) / len(X_batch)

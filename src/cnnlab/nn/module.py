@@ -43,7 +43,8 @@ Slot = tuple[str, "Module", str]
 
 class _Recording:
     """What one forward-only module's forward pass has used so far: the parameter leaves
-    ``{(id(module), key): (module, key, leaf)}`` and the explicit modules called as tape steps."""
+    ``{(id(module), key): (module, key, leaf)}`` and the explicit modules called as tape steps.
+    """
 
     def __init__(self) -> None:
         self.leaves: dict[tuple[int, str], tuple[Module, str, Tensor]] = {}
@@ -128,7 +129,8 @@ class Module:
 
     def __call__(self, x: Any, *args: Any, **kwargs: Any) -> Any:
         """``forward(x)``; for a Tensor ``x`` and a module with an explicit backward, one tape
-        step whose backward is the module's own (see the module docstring)."""
+        step whose backward is the module's own (see the module docstring).
+        """
         if isinstance(x, Tensor) and not self._forward_only():
             if _RECORDINGS:
                 steps = _RECORDINGS[-1].steps
@@ -174,7 +176,8 @@ class Module:
 
     def _leaf(self, key: str) -> Tensor:
         """The leaf Tensor of parameter ``key`` (aliasing ``params[key]``): one per recording,
-        or, outside recordings, one kept until the array is replaced."""
+        or, outside recordings, one kept until the array is replaced.
+        """
         array = self.params[key]
         if _RECORDINGS:
             leaves, slot = _RECORDINGS[-1].leaves, (id(self), key)
@@ -230,7 +233,8 @@ class Module:
 
     def register_parameter(self, name: str, array: np.ndarray, decay: bool = False) -> None:
         """Add ``array`` (aliased) as the trainable parameter ``name``; ``decay`` lists it for
-        L2 regularisation."""
+        L2 regularisation.
+        """
         self.__dict__.pop(name, None)
         self.params[name] = np.asarray(array)
         if decay and name not in self.decay:
@@ -324,7 +328,8 @@ class Module:
 
 def _recorded(forward: Callable) -> Callable:
     """Wrap a forward-only module's ``forward``: an array input starts a recording (see
-    ``Module._record``), a Tensor input runs the ops onto the current tape."""
+    ``Module._record``), a Tensor input runs the ops onto the current tape.
+    """
 
     @functools.wraps(forward)
     def entry(self: Module, x: Any, *args: Any, **kwargs: Any) -> Any:

@@ -1,6 +1,7 @@
 """A run's figures: training curves, confusion matrix, per-class accuracy, first-layer filters,
 sample predictions and their right/wrong x high/low confidence cases, each drawn when the run's
-files allow it."""
+files allow it.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ CASE_IMAGES = 3  # images per confidence case (the run keeps 25 test samples)
 
 
 def _figure_makers(run: Run, dpi: float) -> dict[str, tuple[str, Callable[[], Figure] | None]]:
-    """name -> (what it needs, a maker or None when that is missing)."""
+    """Name -> (what it needs, a maker or None when that is missing)."""
     names = run.class_names
     samples = run.samples
     confusion = run.confusion

@@ -36,7 +36,8 @@ def fmt_duration(seconds: float | None) -> str:
 
 def cell(value: Any) -> str:
     """A metrics.csv entry for the table: integers as they are, other numbers to 4 significant
-    digits, anything else as text."""
+    digits, anything else as text.
+    """
     number = as_number(value)
     if number is None:
         return "" if value is None else str(value)
@@ -62,7 +63,8 @@ def config_text(value: Any) -> str:
 
 def model_name(config: Mapping[str, Any]) -> str | None:
     """The model's name from config.json (``model``, ``model_name`` or ``name``, possibly a
-    mapping with a ``name``), or None."""
+    mapping with a ``name``), or None.
+    """
     for key in ("model", "model_name", "name"):
         value = config.get(key)
         if isinstance(value, Mapping):
@@ -74,7 +76,8 @@ def model_name(config: Mapping[str, Any]) -> str | None:
 
 def data_text(config: Mapping[str, Any], results: Mapping[str, Any]) -> str | None:
     """The data a run used: results.json's ``data`` (e.g. "bundled sample (450/50/100)"),
-    else config.json's, with its split sizes when it recorded them; None when neither says."""
+    else config.json's, with its split sizes when it recorded them; None when neither says.
+    """
     if results.get("data") is not None:
         return str(results["data"])
     data = config.get("data")

@@ -80,7 +80,8 @@ class Run:
     @property
     def wall_time(self) -> float | None:
         """Seconds of training: results.json's ``wall_time_s`` or ``train_seconds`` if given,
-        else the sum of metrics.csv's per-epoch ``seconds``, or None."""
+        else the sum of metrics.csv's per-epoch ``seconds``, or None.
+        """
         for key in ("wall_time_s", "train_seconds"):
             given = as_number((self.results or {}).get(key))
             if given is not None:

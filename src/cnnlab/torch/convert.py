@@ -46,7 +46,8 @@ from .replay import ForwardOnly, batch_norm
 
 class Link(NamedTuple):
     """A cnnlab parameter and its torch twin: ``module.params[key]`` <-> ``param`` (transposed
-    when ``transposed``); ``name`` is the dotted name below the converted layer."""
+    when ``transposed``); ``name`` is the dotted name below the converted layer.
+    """
 
     name: str
     module: nn.Module
@@ -110,7 +111,8 @@ class BatchNorm2d(_CnnlabRunningVar, tnn.BatchNorm2d):
 
 class SameMaskDropout(tnn.Module):
     """Dropout replaying the scaled mask of a cnnlab ``Dropout`` layer's latest forward pass in
-    training mode (the identity in eval mode)."""
+    training mode (the identity in eval mode).
+    """
 
     def __init__(self, layer: nn.Dropout) -> None:
         super().__init__()
@@ -295,7 +297,8 @@ def to_torch(model: nn.Module | Classifier, same_masks: bool = False) -> tnn.Mod
 
 def _entries(model: nn.Module | Classifier) -> Iterator[tuple[str, str, nn.Module, str]]:
     """``(public name, dotted name in the network, module, key)`` of every parameter and
-    buffer of ``model`` (the public name is a Classifier's, e.g. ``W1``)."""
+    buffer of ``model`` (the public name is a Classifier's, e.g. ``W1``).
+    """
     net = _network(model, "copy")
     public: dict[tuple[int, str], str] = {}
     if isinstance(model, Classifier):
@@ -339,7 +342,8 @@ def copy_from_torch(model: nn.Module | Classifier, twin: tnn.Module) -> None:
 
 def copy_to_torch(twin: tnn.Module, model: nn.Module | Classifier) -> None:
     """Copy the cnnlab model's parameters and buffers into its twin, in place (the inverse
-    of :func:`copy_from_torch`; the twin's tensors keep their device)."""
+    of :func:`copy_from_torch`; the twin's tensors keep their device).
+    """
     tensors = _twin_tensors(twin)
     with torch.no_grad():
         for _, name, module, key in _entries(model):

@@ -182,7 +182,8 @@ class TorchModel:
     def loss(self, X: np.ndarray, y: np.ndarray | None = None) -> Any:
         """Scores (N, K) as an array for X (N, ...) in eval mode; with labels y (N,), the
         training-mode ``(loss, {name: gradient tensor})`` of the data loss plus the L2 term,
-        as :meth:`Classifier.loss`."""
+        as :meth:`Classifier.loss`.
+        """
         x = self._input(X)
         if y is None:
             self.module.eval()

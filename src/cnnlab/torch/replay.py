@@ -48,7 +48,7 @@ def batch_norm(
     momentum: float,
     eps: float,
 ) -> torch.Tensor:
-    """cnnlab's batch norm of x (N, D) or (N, C, H, W) with torch ops.
+    """Cnnlab's batch norm of x (N, D) or (N, C, H, W) with torch ops.
 
     ``momentum`` is CS231n's (the share of the old running value kept). In training mode the
     running arrays (D,) / (C,), when given, are updated in place with the batch mean and the
@@ -193,7 +193,8 @@ def replayed(function: Callable) -> Callable:
 
 class _TorchSelf:
     """What ``self`` is during a replay: children, parameters and buffers from the twin; the
-    source module's methods replayed; its other attributes (sizes, flags) as they are."""
+    source module's methods replayed; its other attributes (sizes, flags) as they are.
+    """
 
     def __init__(self, twin: ForwardOnly) -> None:
         object.__setattr__(self, "_twin", twin)

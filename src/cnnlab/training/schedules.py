@@ -83,7 +83,8 @@ class StepDecay:
 @dataclass(frozen=True)
 class CosineDecay:
     """Linear warm-up from 0 over ``warmup_epochs``, then half a cosine from 1 down to
-    ``min_factor`` at ``total_epochs`` (and ``min_factor`` after it)."""
+    ``min_factor`` at ``total_epochs`` (and ``min_factor`` after it).
+    """
 
     total_epochs: float
     min_factor: float = 0.0

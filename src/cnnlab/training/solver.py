@@ -226,7 +226,8 @@ class Solver:
 
     def _checkpoint_content(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """Arrays and header of a checkpoint; the best model is stored only when it differs
-        from the current one (after an epoch that improved, they are the same)."""
+        from the current one (after an epoch that improved, they are the same).
+        """
         optim_arrays, optim_scalars = pack_optim_configs(self.optim_configs)
         model_state = get_model_state(self.model)
         best = self._best_snapshot()
@@ -317,7 +318,8 @@ class Solver:
         self, X: np.ndarray, y: np.ndarray, num_samples: int | None = None, batch_size: int = 100
     ) -> float:
         """Accuracy of the model on X (N, ...), y (N,); a random subset of ``num_samples``
-        (drawn from the Solver's generator) if given."""
+        (drawn from the Solver's generator) if given.
+        """
         return accuracy(self.model, X, y, self.rng, num_samples, batch_size)
 
     def train(self) -> None:
@@ -373,7 +375,8 @@ class Solver:
     @contextlib.contextmanager
     def _rewind_on_interrupt(self) -> Iterator[None]:
         """On KeyboardInterrupt inside the block, put the generator and the epoch's sample
-        order back as they were, so the state saved matches the last completed step."""
+        order back as they were, so the state saved matches the last completed step.
+        """
         rng_state, order = self.rng.bit_generator.state, self._order
         try:
             yield
@@ -394,7 +397,8 @@ class Solver:
         state together. Signals cannot cut it (the caller runs it in ``StopRequests.step``);
         a KeyboardInterrupt raised by the model itself before the update rewinds the
         generator and the sample order. Overflow is not warned about: a loss that it made
-        NaN or infinite raises TrainingDiverged."""
+        NaN or infinite raises TrainingDiverged.
+        """
         with self._rewind_on_interrupt(), np.errstate(over="ignore", invalid="ignore"):
             if self._order is None:
                 self._order = epoch_order(len(self.X_train), self.rng)
@@ -454,7 +458,8 @@ class Solver:
 
     def _keep_if_best(self, val_acc: float) -> bool:
         """Keep the model as the best one if ``val_acc`` beats the best so far (or none is
-        kept yet); return whether it did."""
+        kept yet); return whether it did.
+        """
         if val_acc > self.best_val_acc or not self.best_params:
             self.best_val_acc = val_acc
             self.best_params = {name: w.copy() for name, w in self.model.params.items()}
@@ -464,7 +469,8 @@ class Solver:
 
     def _record_accuracy(self, progress: Progress, train_acc: float, val_acc: float) -> None:
         """Append the accuracies and keep the best model (with ``check_every``, only the
-        checks choose it, after the model before training)."""
+        checks choose it, after the model before training).
+        """
         self.train_acc_history.append(train_acc)
         self.val_acc_history.append(val_acc)
         if self.check_every is None or not self.best_params:
@@ -474,7 +480,8 @@ class Solver:
 
     def _check_due(self) -> bool:
         """Whether a check of ``check_every`` is owed at the current iteration (derived from
-        the recorded checks, so a check cut by an interrupt is made on resume)."""
+        the recorded checks, so a check cut by an interrupt is made on resume).
+        """
         return self.check_every is not None and len(self.check_iterations) < (
             self.t // self.check_every
         )
@@ -500,7 +507,8 @@ class Solver:
 
     def _end_epoch(self, progress: Progress, stop: StopRequests, started: float) -> None:
         """Evaluate, apply early stopping, record the epoch's metrics, checkpoint (all of it
-        one step that a second Ctrl-C does not cut) and call ``on_epoch_end``."""
+        one step that a second Ctrl-C does not cut) and call ``on_epoch_end``.
+        """
         accuracies = self._measure()  # interrupted here, the epoch end is redone on resume
         with stop.step():
             self.epoch += 1

@@ -34,7 +34,8 @@ def get_model_state(model: Any) -> dict[str, np.ndarray]:
 
 def set_model_state(model: Any, state: dict[str, np.ndarray]) -> None:
     """Load ``state`` into the model: ``load_state_dict`` if it has one, else copy the arrays
-    into ``model.params`` in place (so that modules sharing those arrays see the values)."""
+    into ``model.params`` in place (so that modules sharing those arrays see the values).
+    """
     if hasattr(model, "load_state_dict"):
         model.load_state_dict(state)
         return
@@ -62,7 +63,8 @@ def pack_optim_configs(
     configs: dict[str, dict[str, Any]],
 ) -> tuple[dict[str, np.ndarray], dict[str, dict[str, Any]]]:
     """Split per-parameter optimiser configs into arrays (``optim/<param>/<key>``) and the
-    JSON-able rest ({param: {key: scalar}})."""
+    JSON-able rest ({param: {key: scalar}}).
+    """
     arrays: dict[str, np.ndarray] = {}
     scalars: dict[str, dict[str, Any]] = {}
     for param, config in configs.items():

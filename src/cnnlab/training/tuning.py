@@ -123,7 +123,8 @@ def run_trials(
     backend: Backend | None = None,
 ) -> SearchResult:
     """Run ``train_fn(config, seed_i)`` for every config, in ``n_jobs`` processes (-1: one
-    per CPU) or through ``backend`` (which then decides where), and collect the trials."""
+    per CPU) or through ``backend`` (which then decides where), and collect the trials.
+    """
     if not configs:
         raise ValueError("tuning: no configurations to try")
     if n_jobs == -1:
@@ -169,7 +170,8 @@ def random_search(
 ) -> SearchResult:
     """Try ``n_trials`` configs drawn from ``space``: name -> a distribution with
     ``sample(rng)`` (:class:`Uniform`, :class:`LogUniform`) or a list (one value chosen
-    uniformly). The draws come from a generator seeded with ``seed``."""
+    uniformly). The draws come from a generator seeded with ``seed``.
+    """
     if n_trials < 1:
         raise ValueError(f"random_search: n_trials must be >= 1, got {n_trials}")
     rng = np.random.default_rng(seed)

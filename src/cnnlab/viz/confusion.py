@@ -1,5 +1,6 @@
 """Class-level results drawn: the confusion matrix (counts and row fractions, example images)
-and per-class accuracy (the numbers come from :mod:`cnnlab.metrics`)."""
+and per-class accuracy (the numbers come from :mod:`cnnlab.metrics`).
+"""
 
 from __future__ import annotations
 
@@ -33,7 +34,8 @@ def plot_confusion_matrix(
     dpi: float = 100,
 ) -> Figure:
     """A (K, K) confusion matrix of counts (rows: truth, columns: prediction), each cell
-    coloured by its fraction of the true class and labelled with its count and that fraction."""
+    coloured by its fraction of the true class and labelled with its count and that fraction.
+    """
     confusion = check_confusion(confusion, "plot_confusion_matrix")
     k = confusion.shape[0]
     names = class_names_for(class_names, k, "plot_confusion_matrix")

@@ -1,6 +1,7 @@
 """Image processing with convolutions (the CS231n aside): two hand-set 3x3 filters, a
 grayscale converter and a horizontal Sobel edge detector on the blue channel, applied with
-``conv_forward`` to scikit-image's bundled photographs."""
+``conv_forward`` to scikit-image's bundled photographs.
+"""
 
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ def demo_filters() -> tuple[np.ndarray, np.ndarray]:
 
 def square_photo(name: str, size: int) -> np.ndarray:
     """A bundled scikit-image photograph, centre-cropped to a square and resized to
-    (3, size, size) float64 in [0, 255]."""
+    (3, size, size) float64 in [0, 255].
+    """
     photo = getattr(skimage.data, name)()
     h, w = photo.shape[:2]
     side = min(h, w)
@@ -67,7 +69,8 @@ def plot_conv_demo(
     dpi: float = 100,
 ) -> Figure:
     """One row per photograph (cat, coffee, astronaut): the original, the grayscale filter's
-    output and the edge filter's output, the outputs min-max scaled for display."""
+    output and the edge filter's output, the outputs min-max scaled for display.
+    """
     x = np.stack([square_photo(name, size) for name, _ in PHOTOS])
     out = apply_demo_filters(x)
     fig = new_figure(figsize, dpi)

@@ -1,5 +1,6 @@
 """Training curves: loss per iteration (raw and smoothed), accuracy and learning rate per epoch;
-seed 004's loss and validation checks per iteration with the early-stopping point."""
+seed 004's loss and validation checks per iteration with the early-stopping point.
+"""
 
 from __future__ import annotations
 
@@ -53,7 +54,8 @@ def epoch_axis(length: int, num_epochs: int) -> np.ndarray:
 
 def default_num_epochs(history: Mapping[str, Sequence[float]]) -> int:
     """The number of epochs a history shows: the length of ``lr_history`` if it has one, else of
-    the longest accuracy series."""
+    the longest accuracy series.
+    """
 
     def length(key: str) -> int:
         value = history.get(key)

@@ -65,7 +65,8 @@ def plot_feature_maps(
 ) -> Figure:
     """The first ``max_maps`` channels of feature maps (C, H, W) in a grid laid out as by
     ``visualize_grid``, each channel scaled on its own, optionally beside the input ``image``
-    (H, W, C) or (C, H, W)."""
+    (H, W, C) or (C, H, W).
+    """
     maps = np.asarray(maps)
     if maps.ndim != 3 or maps.shape[0] == 0:
         raise ValueError(f"plot_feature_maps: maps must be (C, H, W); got {maps.shape}")

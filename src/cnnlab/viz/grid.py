@@ -1,5 +1,6 @@
 """Tiling many small images into one: ``visualize_grid`` (the CS231n helper) and the filters of
-any convolution layer, as pictures or channel by channel."""
+any convolution layer, as pictures or channel by channel.
+"""
 
 from __future__ import annotations
 

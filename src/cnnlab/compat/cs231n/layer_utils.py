@@ -1,5 +1,6 @@
 """CS231n's ``layer_utils`` module: every sandwich layer of :mod:`cnnlab.functional.sandwich`
-(``affine_relu``, ``conv_relu``, ``conv_relu_pool``, ``conv_bn_relu``) under its own name."""
+(``affine_relu``, ``conv_relu``, ``conv_relu_pool``, ``conv_bn_relu``) under its own name.
+"""
 
 from cnnlab import functional as _functional
 from cnnlab.functional import sandwich as _sandwich
