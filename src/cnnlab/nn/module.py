@@ -97,6 +97,7 @@ class Module:
 
     # --- computation -------------------------------------------------------------------------
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """The layer's output for the input ``x`` (a subclass defines it)."""
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
@@ -255,6 +256,7 @@ class Module:
         return module
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
+        """The direct children as ``(attribute name, module)`` pairs, in registration order."""
         yield from self._modules.items()
 
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
@@ -270,26 +272,32 @@ class Module:
                 yield (f"{path}.{key}" if path else key), module, key
 
     def named_parameters(self) -> Iterator[tuple[str, np.ndarray]]:
+        """Every trainable array of this module and its descendants as ``(dotted name, array)``."""
         for name, module, key in self.slots("params"):
             yield name, module.params[key]
 
     def named_buffers(self) -> Iterator[tuple[str, np.ndarray]]:
+        """Every buffer (running statistics) of this module and its descendants by dotted name."""
         for name, module, key in self.slots("buffers"):
             yield name, module.buffers[key]
 
     def num_parameters(self) -> int:
+        """The number of trainable scalars."""
         return sum(int(p.size) for _, p in self.named_parameters())
 
     def num_buffers(self) -> int:
+        """The number of scalars in buffers."""
         return sum(int(b.size) for _, b in self.named_buffers())
 
     # --- modes and gradients -----------------------------------------------------------------
     def train(self, mode: bool = True) -> Module:
+        """Put this module and its descendants in training mode (False: test mode); returns self."""
         for _, module in self.named_modules():
             module.training = mode
         return self
 
     def eval(self) -> Module:
+        """Put this module and its descendants in test mode; returns self."""
         return self.train(False)
 
     def zero_grad(self) -> None:
@@ -312,6 +320,7 @@ class Module:
 
     # --- printing ----------------------------------------------------------------------------
     def extra_repr(self) -> str:
+        """The layer's settings shown inside its repr (none by default)."""
         return ""
 
     def __repr__(self) -> str:

@@ -44,6 +44,7 @@ class Constant:
     """Factor 1 forever."""
 
     def __call__(self, epoch: float) -> float:
+        """The learning-rate factor at the (fractional) ``epoch``."""
         return 1.0
 
 
@@ -60,6 +61,7 @@ class ExponentialDecay:
         _check("ExponentialDecay", self.gamma > 0, f"gamma must be > 0, got {self.gamma}")
 
     def __call__(self, epoch: float) -> float:
+        """The learning-rate factor at the (fractional) ``epoch``."""
         return self.gamma ** math.floor(epoch)
 
 
@@ -77,6 +79,7 @@ class StepDecay:
         _check("StepDecay", self.gamma > 0, f"gamma must be > 0, got {self.gamma}")
 
     def __call__(self, epoch: float) -> float:
+        """The learning-rate factor at the (fractional) ``epoch``."""
         return self.gamma ** math.floor(epoch / self.step_epochs)
 
 
@@ -100,6 +103,7 @@ class CosineDecay:
         _check_min_factor("CosineDecay", self.min_factor)
 
     def __call__(self, epoch: float) -> float:
+        """The learning-rate factor at the (fractional) ``epoch``."""
         if epoch < self.warmup_epochs:
             return epoch / self.warmup_epochs
         progress = (epoch - self.warmup_epochs) / (self.total_epochs - self.warmup_epochs)
@@ -135,6 +139,7 @@ class OneCycle:
         )
 
     def __call__(self, epoch: float) -> float:
+        """The learning-rate factor at the (fractional) ``epoch``."""
         start = 1.0 / self.div_factor
         end = start / self.final_div_factor
         peak_epoch = self.pct_start * self.total_epochs
@@ -164,6 +169,7 @@ class Triangular:
         _check_min_factor("Triangular", self.min_factor)
 
     def __call__(self, epoch: float) -> float:
+        """The learning-rate factor at the (fractional) ``epoch``."""
         phase = (epoch / self.half_cycle_epochs) % 2.0  # 0..1 rising, 1..2 falling
         height = 1.0 - abs(phase - 1.0)
         return _between(self.min_factor, 1.0, height)
