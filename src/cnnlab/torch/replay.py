@@ -52,18 +52,27 @@ def batch_norm(
 
     ``momentum`` is CS231n's (the share of the old running value kept). In training mode the
     running arrays (D,) / (C,), when given, are updated in place with the batch mean and the
-    BIASED batch variance, as cnnlab does (torch's own update uses the unbiased one).
+    BIASED batch variance, as cnnlab does. Torch's own update, which this runs (one pass over
+    x), uses the unbiased variance ``v n / (n - 1)`` over n values per feature; its share of it
+    is then taken back: with ``m = 1 - momentum``, ``new = momentum old + m v n / (n - 1)``, so
+    cnnlab's ``momentum old + m v`` is ``new - (new - momentum old) / n``.
     """
     if not training:
         return tF.batch_norm(x, running_mean, running_var, weight, bias, False, 0.0, eps)
-    out = tF.batch_norm(x, None, None, weight, bias, True, 0.0, eps)
-    if running_mean is not None or running_var is not None:
+    if running_mean is None or running_var is None:  # torch updates both or neither
+        out = tF.batch_norm(x, None, None, weight, bias, True, 0.0, eps)
         dims = [0, *range(2, x.ndim)]
         with torch.no_grad():
             var, mean = torch.var_mean(x, dim=dims, correction=0)
             for running, batch in ((running_mean, mean), (running_var, var)):
                 if running is not None:
                     running.mul_(momentum).add_(batch, alpha=1.0 - momentum)
+        return out
+    new_var = running_var.detach().clone()  # the backward pass keeps the tensor given here
+    out = tF.batch_norm(x, running_mean, new_var, weight, bias, True, 1.0 - momentum, eps)
+    with torch.no_grad():
+        n = x.numel() // x.shape[1]
+        running_var.copy_(new_var - (new_var - momentum * running_var) / n)
     return out
 
 
