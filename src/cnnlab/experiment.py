@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from cnnlab import models, runs
-from cnnlab._io import LOCK_FILE, locked_folder, save_npz_atomic
+from cnnlab._io import locked_folder, save_npz_atomic
 from cnnlab.data import paths
 from cnnlab.data.cifar10 import CLASSES, find_cifar10, load_cifar10_raw, sample_notice
 from cnnlab.data.image_file import read_image
@@ -86,6 +86,15 @@ SCHEDULES = ("constant", "step", "cosine", "onecycle")
 # where the validation images come from in the training set: right after the first num_train
 # (CS231n's cut) or the last num_val (the Keras practical's, seed 003)
 VAL_SPLITS = ("after", "last")
+# the files of a run folder that hold its progress: training into a folder holding one of them
+# needs resume or overwrite
+PROGRESS_FILES = (
+    runs.CHECKPOINT_FILE,
+    runs.MODEL_FILE,
+    "metrics.csv",
+    "history.json",
+    "results.json",
+)
 # validation images when num_val is not given (at most a tenth of the training images)
 DEFAULT_NUM_VAL = 1000
 # build_model's own arguments, which come from the data and the options, not from model_kwargs
@@ -395,8 +404,8 @@ def train(
     (:mod:`cnnlab.training.memory`).
 
     overwrite: without ``resume``, replace the run already in ``out``; when False, a folder
-    holding any file is refused with FileExistsError (``cnnlab train`` without
-    ``--overwrite``), an empty one is used.
+    holding a run's progress is refused with FileExistsError (``cnnlab train`` without
+    ``--overwrite``; :func:`refuse_existing_run`).
 
     config.json records the data and the split sizes used (``'sample'`` when the search for
     CIFAR-10 fell back to it); ``TrainResult.seconds`` and results.json's ``train_seconds``
@@ -423,17 +432,17 @@ def train(
 
 
 def refuse_existing_run(run_dir: Path) -> None:
-    """Raise FileExistsError when ``run_dir`` holds files (its own lock file aside).
+    """Raise FileExistsError when ``run_dir`` holds a run's progress (:data:`PROGRESS_FILES`).
 
-    The message names both ways out: ``--resume`` to continue the run, another ``--out``
-    (or ``--overwrite`` to replace it).
+    An empty folder, or one that a run killed before its first checkpoint left (config.json,
+    summary.txt ...), passes. The message names both ways out: ``--resume`` to continue the
+    run, another ``--out`` (or ``--overwrite`` to replace it).
     """
-    held = sorted(p.name for p in run_dir.iterdir() if p.name != LOCK_FILE)
+    held = [name for name in PROGRESS_FILES if (run_dir / name).exists()]
     if held:
-        shown = ", ".join(held[:4]) + (", ..." if len(held) > 4 else "")
         raise FileExistsError(
-            f"{run_dir} already holds a run ({shown}); continue it with --resume, train into "
-            "another --out, or replace it with --overwrite"
+            f"{run_dir} already holds a run ({', '.join(held)}); continue it with --resume, "
+            "train into another --out, or replace it with --overwrite"
         )
 
 

@@ -275,6 +275,16 @@ def test_an_empty_existing_folder_is_used(tmp_path):
     assert (tmp_path / "empty" / "results.json").is_file()
 
 
+def test_a_folder_without_progress_is_used(run_dir, tmp_path):
+    """What a run killed before its first checkpoint leaves: nothing to lose."""
+    left = tmp_path / "left"
+    left.mkdir()
+    for name in ("config.json", "summary.txt"):
+        (left / name).write_bytes((run_dir / name).read_bytes())
+    assert train(left) == 0
+    assert (left / "checkpoint.npz").is_file() and (left / "results.json").is_file()
+
+
 def test_failed_resume_changes_nothing(run_dir, tmp_path, capsys):
     copy = tmp_path / "copy"
     copy.mkdir()

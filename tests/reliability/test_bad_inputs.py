@@ -152,7 +152,7 @@ PROBES: dict[str, Probe] = {
     "num train too many": Probe(train_with("--num-train", "100000")),
     "num val beyond the data": Probe(train_with("--num-val", "1000")),
     "num test beyond the data": Probe(train_with("--num-test", "1000")),
-    "out holds a run": Probe(train_into(lambda tmp: _file(tmp, "config.json", b"{}").parent)),
+    "out holds a run": Probe(train_into(lambda tmp: _file(tmp, "checkpoint.npz", b"x").parent)),
     "set reg": Probe(train_with("--set", "reg=1")),
     "set seed": Probe(train_with("--set", "seed=1")),
     "set input_dim": Probe(train_with("--set", "input_dim=5")),
