@@ -45,8 +45,10 @@ from .replay import ForwardOnly, batch_norm
 
 
 class Link(NamedTuple):
-    """A cnnlab parameter and its torch twin: ``module.params[key]`` <-> ``param`` (transposed
-    when ``transposed``); ``name`` is the dotted name below the converted layer.
+    """A cnnlab parameter and its torch twin: ``module.params[key]`` <-> ``param``.
+
+    The twin is transposed when ``transposed``; ``name`` is the dotted name below the converted
+    layer.
     """
 
     name: str
@@ -110,8 +112,9 @@ class BatchNorm2d(_CnnlabRunningVar, tnn.BatchNorm2d):
 
 
 class SameMaskDropout(tnn.Module):
-    """Dropout replaying the scaled mask of a cnnlab ``Dropout`` layer's latest forward pass in
-    training mode (the identity in eval mode).
+    """Dropout replaying the scaled mask of a cnnlab ``Dropout`` layer's latest forward pass.
+
+    The mask is that of a training-mode pass; in eval mode this is the identity.
     """
 
     def __init__(self, layer: nn.Dropout) -> None:
@@ -296,8 +299,9 @@ def to_torch(model: nn.Module | Classifier, same_masks: bool = False) -> tnn.Mod
 
 
 def _entries(model: nn.Module | Classifier) -> Iterator[tuple[str, str, nn.Module, str]]:
-    """``(public name, dotted name in the network, module, key)`` of every parameter and
-    buffer of ``model`` (the public name is a Classifier's, e.g. ``W1``).
+    """``(public name, dotted name in the network, module, key)`` of every parameter and buffer.
+
+    Covers the parameters and buffers of ``model``; the public name is a Classifier's, e.g. ``W1``.
     """
     net = _network(model, "copy")
     public: dict[tuple[int, str], str] = {}
@@ -341,8 +345,9 @@ def copy_from_torch(model: nn.Module | Classifier, twin: tnn.Module) -> None:
 
 
 def copy_to_torch(twin: tnn.Module, model: nn.Module | Classifier) -> None:
-    """Copy the cnnlab model's parameters and buffers into its twin, in place (the inverse
-    of :func:`copy_from_torch`; the twin's tensors keep their device).
+    """Copy the cnnlab model's parameters and buffers into its twin, in place.
+
+    The inverse of :func:`copy_from_torch`; the twin's tensors keep their device.
     """
     tensors = _twin_tensors(twin)
     with torch.no_grad():

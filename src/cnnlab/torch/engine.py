@@ -180,9 +180,10 @@ class TorchModel:
         return torch.from_numpy(np.asarray(X, dtype=self.model.dtype)).to(self.device)
 
     def loss(self, X: np.ndarray, y: np.ndarray | None = None) -> Any:
-        """Scores (N, K) as an array for X (N, ...) in eval mode; with labels y (N,), the
-        training-mode ``(loss, {name: gradient tensor})`` of the data loss plus the L2 term,
-        as :meth:`Classifier.loss`.
+        """Scores (N, K) as an array for X (N, ...) in eval mode.
+
+        With labels y (N,), the training-mode ``(loss, {name: gradient tensor})`` of the data loss
+        plus the L2 term, as :meth:`Classifier.loss`.
         """
         x = self._input(X)
         if y is None:
