@@ -1,6 +1,7 @@
-"""A run's figures: training curves, confusion matrix, per-class accuracy, first-layer filters,
-sample predictions and their right/wrong x high/low confidence cases, each drawn when the run's
-files allow it.
+"""A run's figures, each drawn when the run's files allow it.
+
+Training curves, confusion matrix, per-class accuracy, first-layer filters, sample predictions and
+their right/wrong x high/low confidence cases.
 """
 
 from __future__ import annotations

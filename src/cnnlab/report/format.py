@@ -35,8 +35,9 @@ def fmt_duration(seconds: float | None) -> str:
 
 
 def cell(value: Any) -> str:
-    """A metrics.csv entry for the table: integers as they are, other numbers to 4 significant
-    digits, anything else as text.
+    """A metrics.csv entry for the table.
+
+    Integers as they are, other numbers to 4 significant digits, anything else as text.
     """
     number = as_number(value)
     if number is None:
@@ -62,8 +63,9 @@ def config_text(value: Any) -> str:
 
 
 def model_name(config: Mapping[str, Any]) -> str | None:
-    """The model's name from config.json (``model``, ``model_name`` or ``name``, possibly a
-    mapping with a ``name``), or None.
+    """The model's name from config.json, or None.
+
+    Read from ``model``, ``model_name`` or ``name``, possibly a mapping with a ``name``.
     """
     for key in ("model", "model_name", "name"):
         value = config.get(key)
@@ -75,8 +77,10 @@ def model_name(config: Mapping[str, Any]) -> str | None:
 
 
 def data_text(config: Mapping[str, Any], results: Mapping[str, Any]) -> str | None:
-    """The data a run used: results.json's ``data`` (e.g. "bundled sample (450/50/100)"),
-    else config.json's, with its split sizes when it recorded them; None when neither says.
+    """The data a run used, or None when neither results.json nor config.json says.
+
+    Taken from results.json's ``data`` (e.g. "bundled sample (450/50/100)"), else from
+    config.json's, with its split sizes when it recorded them.
     """
     if results.get("data") is not None:
         return str(results["data"])

@@ -79,8 +79,10 @@ class Run:
 
     @property
     def wall_time(self) -> float | None:
-        """Seconds of training: results.json's ``wall_time_s`` or ``train_seconds`` if given,
-        else the sum of metrics.csv's per-epoch ``seconds``, or None.
+        """Seconds of training, or None.
+
+        Taken from results.json's ``wall_time_s`` or ``train_seconds`` if given, else the sum of
+        metrics.csv's per-epoch ``seconds``.
         """
         for key in ("wall_time_s", "train_seconds"):
             given = as_number((self.results or {}).get(key))
