@@ -63,8 +63,9 @@ def _load_path(path: Path) -> Arrays4:
 
 
 def sample_notice() -> str:
-    """The one-line notice that CIFAR-10 was not found and the bundled sample is used: the
-    names looked for and each folder searched.
+    """The one-line notice that CIFAR-10 was not found and the bundled sample is used.
+
+    It gives the names looked for and each folder searched.
     """
     return (
         f"cnnlab: CIFAR-10 not found (looked for {', '.join(SEARCHED_NAMES)} in "
@@ -114,8 +115,10 @@ def load_cifar10_raw(source: str | os.PathLike | None = None, allow_sample: bool
 def _subsample(
     name: str, num_training: int, num_validation: int, num_test: int, source
 ) -> tuple[np.ndarray, ...]:
-    """Raw data cut as CS231n does: train = first ``num_training``, validation = the next
-    ``num_validation`` training images, test = first ``num_test`` test images.
+    """Raw data cut as CS231n does.
+
+    Train = first ``num_training``, validation = the next ``num_validation`` training images, test =
+    first ``num_test`` test images.
     """
     X_train, y_train, X_test, y_test = load_cifar10_raw(source)
     counts = {"num_training": num_training, "num_validation": num_validation, "num_test": num_test}

@@ -75,8 +75,10 @@ class _Tree:
         return [i.filename for i in self._zip.infolist() if not i.is_dir()]
 
     def read(self, name: str) -> bytes:
-        """The bytes of file ``name``; ValueError when it is larger than MAX_MEMBER_BYTES
-        (the size an archive declares is checked first, then the size actually read).
+        """The bytes of file ``name``.
+
+        Raises ValueError when it is larger than MAX_MEMBER_BYTES (the size an archive declares is
+        checked first, then the size actually read).
         """
         if self.is_zip:
             declared = self._zip.getinfo(name).file_size
@@ -158,8 +160,9 @@ def _select(
     per_class: int | None,
     rng: np.random.Generator | None,
 ) -> list[tuple[str, int]]:
-    """Keep ``per_class`` items of each class (first ones, or a random choice with ``rng``),
-    then interleave the classes. Returns ``[(name, label), ...]``.
+    """Keep ``per_class`` items of each class, then interleave the classes.
+
+    The first ones are kept, or a random choice with ``rng``. Returns ``[(name, label), ...]``.
     """
     by_class: list[list[str]] = [[] for _ in classes]
     for name, cls in items:

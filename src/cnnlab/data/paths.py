@@ -24,8 +24,9 @@ def cache_dir() -> Path:
 
 
 def candidate_dirs() -> list[tuple[str, Path | None]]:
-    """Every place of the search order, as (how it is named, folder): the folder is None for
-    ``$CNNLAB_DATA`` when the variable is not set, and may not exist.
+    """Every place of the search order, as (how it is named, folder).
+
+    The folder is None for ``$CNNLAB_DATA`` when the variable is not set, and may not exist.
     """
     env = os.environ.get(ENV_VAR)
     return [
@@ -45,8 +46,9 @@ def search_dirs() -> list[Path]:
 
 
 def searched_text() -> str:
-    """Each place of the search order and what it was, for a not-found message, e.g.
-    ``$CNNLAB_DATA (not set), ../shared/data (/work/shared/data), ~/.cache/cnnlab
+    """Each place of the search order and what it was, for a not-found message.
+
+    For example ``$CNNLAB_DATA (not set), ../shared/data (/work/shared/data), ~/.cache/cnnlab
     (/root/.cache/cnnlab, missing)``.
     """
     parts = []

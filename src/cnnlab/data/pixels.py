@@ -25,8 +25,10 @@ class ImageDecodeError(ValueError):
 
 @contextmanager
 def open_image(data: bytes, name: str) -> Iterator[Image.Image]:
-    """Open encoded image bytes; ImageDecodeError naming ``name`` when Pillow cannot, or when
-    the image has more pixels than ``PIL.Image.MAX_IMAGE_PIXELS``.
+    """Open encoded image bytes.
+
+    Raises ImageDecodeError naming ``name`` when Pillow cannot, or when the image has more pixels
+    than ``PIL.Image.MAX_IMAGE_PIXELS``.
     """
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -17,8 +17,10 @@ LABEL = "bundled sample"
 
 
 def load_sample() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Return ``(X_train uint8 (500, 32, 32, 3), y_train int64 (500,), X_test (100, ...),
-    y_test (100,))`` from the bundled file.
+    """Load the bundled CIFAR-10 sample.
+
+    Returns ``(X_train uint8 (500, 32, 32, 3), y_train int64 (500,), X_test (100, ...), y_test
+    (100,))`` from the bundled file.
     """
     ref = resources.files("cnnlab.data").joinpath("sample", SAMPLE_FILE)
     with ref.open("rb") as f, np.load(f, allow_pickle=False) as z:
