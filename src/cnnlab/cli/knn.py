@@ -64,8 +64,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def read_points(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Points (N, 2) and labels (N,) from a CSV of ``x,y,label`` rows (a first row that does not
-    start with a number is a header). Labels are integers when all of them are, else strings.
+    """Points (N, 2) and labels (N,) from a CSV of ``x,y,label`` rows.
+
+    A first row that does not start with a number is a header. Labels are integers when all of them
+    are, else strings.
     """
     rows: list[tuple[float, float, str]] = []
     first = True
@@ -136,8 +138,10 @@ def _cross_validate(
     ks: list[int],
     results: dict,
 ) -> dict[int, np.ndarray]:
-    """Cross-validate k on (Xtr, ytr), print the table, score the best k on (Xte, yte) with the
-    fitted ``model``; fill ``results`` and return the per-fold accuracies.
+    """Cross-validate k on (Xtr, ytr), print the table and score the best k on (Xte, yte).
+
+    The best k is scored with the fitted ``model``; fills ``results`` and returns the per-fold
+    accuracies.
     """
     scores = cross_validate_k(Xtr, ytr, ks, folds=args.folds, seed=args.seed, metric=args.metric)
     means = {k: float(np.mean(v)) for k, v in scores.items()}

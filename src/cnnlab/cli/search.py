@@ -71,8 +71,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def parse_grid(items: list[str]) -> dict[str, list[Any]]:
-    """``["lr=0.01,0.05", "optimizer=sgd,adam"]`` -> ``{"lr": [0.01, 0.05], ...}`` (each value
-    read as JSON where it parses, else kept as text).
+    """Parse ``KEY=V1,V2,...`` items into a list of values per key.
+
+    ``["lr=0.01,0.05", "optimizer=sgd,adam"]`` -> ``{"lr": [0.01, 0.05], ...}`` (each value read as
+    JSON where it parses, else kept as text).
 
     Raises:
         ValueError: an item without ``=``, a repeated key or an empty list.
@@ -97,8 +99,9 @@ def _value(text: str) -> Any:
 
 
 def trial_config(base: dict[str, Any], point: dict[str, Any]) -> experiment.TrainConfig:
-    """The TrainConfig of one grid point: TrainConfig fields replaced, other keys as model
-    arguments.
+    """The TrainConfig of one grid point.
+
+    Keys that are TrainConfig fields replace those fields; the other keys become model arguments.
     """
     values = dict(base, model_kwargs=dict(base["model_kwargs"]))
     for key, value in point.items():

@@ -164,8 +164,9 @@ def _parse_kwargs(items: list[str]) -> dict:
 
 
 def _option_words(config: dict) -> list[str]:
-    """The ``cnnlab train`` options that give the TrainConfig values ``config`` (a field
-    that is None is left out: it takes its default).
+    """The ``cnnlab train`` options that give the TrainConfig values ``config``.
+
+    A field that is None is left out: it takes its default.
     """
     words = []
     for key, value in config.items():
