@@ -62,8 +62,10 @@ def parse_size(text: str) -> float:
 
 
 def available_memory() -> float:
-    """Bytes this process can still use: ``MemAvailable`` of /proc/meminfo, capped by the
-    cgroup's limit when there is one; the free physical pages elsewhere.
+    """Bytes this process can still use.
+
+    ``MemAvailable`` of /proc/meminfo, capped by the cgroup's limit when there is one; the free
+    physical pages when neither is known.
     """
     found = []
     try:
@@ -85,8 +87,9 @@ def available_memory() -> float:
 
 
 def _traced_step(model: Any, X: np.ndarray, y: np.ndarray) -> int:
-    """Peak bytes NumPy allocates during ``model.loss(X, y)`` beyond what was allocated before;
-    the model's state is put back afterwards.
+    """Peak bytes NumPy allocates during ``model.loss(X, y)`` beyond what was allocated before.
+
+    The model's state is put back afterwards.
     """
     state = get_model_state(model)
     tracing = tracemalloc.is_tracing()

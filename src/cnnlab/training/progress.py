@@ -1,5 +1,6 @@
-"""Progress output of the Solver: a tqdm bar per epoch on a terminal, CS231n-style lines in
-logs and notebooks, or nothing.
+"""Progress output of the Solver.
+
+A tqdm bar per epoch on a terminal, CS231n-style lines in logs and notebooks, or nothing.
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ def _epoch_line(epoch: int, num_epochs: int, train_acc: float, val_acc: float) -
 
 
 class LineProgress(Progress):
-    """Prints ``(Iteration t / T) loss: ...`` every ``print_every`` iterations and a line per
-    epoch, as CS231n's Solver does.
+    """Prints ``(Iteration t / T) loss: ...`` every ``print_every`` iterations.
+
+    It also prints a line per epoch, as CS231n's Solver does.
     """
 
     def step(self, t: int, loss: float, lr: float | None) -> None:
@@ -91,8 +93,9 @@ class BarProgress(Progress):
 def make_progress(
     verbose: bool, bar: bool | None, num_epochs: int, num_iterations: int, print_every: int
 ) -> Progress:
-    """The reporter to use: none if not verbose; a bar if ``bar`` (default: stdout is a
-    terminal); else plain lines.
+    """The reporter to use.
+
+    None if not verbose; a bar if ``bar`` (default: stdout is a terminal); else plain lines.
     """
     if not verbose:
         kind: type[Progress] = Progress

@@ -85,8 +85,10 @@ class StepDecay:
 
 @dataclass(frozen=True)
 class CosineDecay:
-    """Linear warm-up from 0 over ``warmup_epochs``, then half a cosine from 1 down to
-    ``min_factor`` at ``total_epochs`` (and ``min_factor`` after it).
+    """Linear warm-up from 0 over ``warmup_epochs``, then half a cosine down to ``min_factor``.
+
+    The cosine goes from 1 down to ``min_factor`` at ``total_epochs`` (and stays at ``min_factor``
+    after it).
     """
 
     total_epochs: float

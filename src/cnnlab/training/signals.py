@@ -11,12 +11,13 @@ from typing import Any
 
 
 class StopRequests:
-    """Context manager: while active, SIGTERM and a first SIGINT only record a stop request
-    (``requested`` becomes the signal's name) so that training can end at the next iteration
-    boundary and save a checkpoint; a second SIGINT raises KeyboardInterrupt, but never
-    inside a :meth:`step` block: there it is held back and raised when the block ends, so a
-    training step is never cut in half (batch-norm statistics, dropout counters and the
-    parameters all belong to the same completed step).
+    """Context manager that turns SIGTERM and a first SIGINT into a stop request.
+
+    While it is active, they only record the request (``requested`` becomes the signal's name) so
+    that training can end at the next iteration boundary and save a checkpoint; a second SIGINT
+    raises KeyboardInterrupt, but never inside a :meth:`step` block: there it is held back and
+    raised when the block ends, so a training step is never cut in half (batch-norm statistics,
+    dropout counters and the parameters all belong to the same completed step).
 
     Handlers are installed only from the main thread (Python allows no other), and SIGINT
     only if it still has Python's default handler. The previous handlers come back on exit.

@@ -225,8 +225,10 @@ class Solver:
         return self._best_state if self._best_state is not None else self.best_params
 
     def _checkpoint_content(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        """Arrays and header of a checkpoint; the best model is stored only when it differs
-        from the current one (after an epoch that improved, they are the same).
+        """Arrays and header of a checkpoint.
+
+        The best model is stored only when it differs from the current one (after an epoch that
+        improved, they are the same).
         """
         optim_arrays, optim_scalars = pack_optim_configs(self.optim_configs)
         model_state = get_model_state(self.model)
@@ -317,8 +319,9 @@ class Solver:
     def check_accuracy(
         self, X: np.ndarray, y: np.ndarray, num_samples: int | None = None, batch_size: int = 100
     ) -> float:
-        """Accuracy of the model on X (N, ...), y (N,); a random subset of ``num_samples``
-        (drawn from the Solver's generator) if given.
+        """Accuracy of the model on X (N, ...), y (N,).
+
+        On a random subset of ``num_samples`` (drawn from the Solver's generator) if given.
         """
         return accuracy(self.model, X, y, self.rng, num_samples, batch_size)
 
@@ -374,8 +377,9 @@ class Solver:
 
     @contextlib.contextmanager
     def _rewind_on_interrupt(self) -> Iterator[None]:
-        """On KeyboardInterrupt inside the block, put the generator and the epoch's sample
-        order back as they were, so the state saved matches the last completed step.
+        """Rewind the generator and the sample order on a KeyboardInterrupt inside the block.
+
+        Both are put back as they were, so the state saved matches the last completed step.
         """
         rng_state, order = self.rng.bit_generator.state, self._order
         try:
@@ -393,11 +397,12 @@ class Solver:
         return first.get("learning_rate")
 
     def _step(self, progress: Progress) -> None:
-        """One minibatch: forward/backward, then update every parameter and its optimiser
-        state together. Signals cannot cut it (the caller runs it in ``StopRequests.step``);
-        a KeyboardInterrupt raised by the model itself before the update rewinds the
-        generator and the sample order. Overflow is not warned about: a loss that it made
-        NaN or infinite raises TrainingDiverged.
+        """One minibatch: forward/backward, then update every parameter and its optimiser state.
+
+        Each parameter and its state are updated together. Signals cannot cut it (the caller runs it
+        in ``StopRequests.step``); a KeyboardInterrupt raised by the model itself before the update
+        rewinds the generator and the sample order. Overflow is not warned about: a loss that it
+        made NaN or infinite raises TrainingDiverged.
         """
         with self._rewind_on_interrupt(), np.errstate(over="ignore", invalid="ignore"):
             if self._order is None:
@@ -457,8 +462,9 @@ class Solver:
         return train_acc, val_acc
 
     def _keep_if_best(self, val_acc: float) -> bool:
-        """Keep the model as the best one if ``val_acc`` beats the best so far (or none is
-        kept yet); return whether it did.
+        """Keep the model as the best one if ``val_acc`` beats the best so far.
+
+        Also when no model is kept yet; returns whether it did.
         """
         if val_acc > self.best_val_acc or not self.best_params:
             self.best_val_acc = val_acc
@@ -468,8 +474,9 @@ class Solver:
         return False
 
     def _record_accuracy(self, progress: Progress, train_acc: float, val_acc: float) -> None:
-        """Append the accuracies and keep the best model (with ``check_every``, only the
-        checks choose it, after the model before training).
+        """Append the accuracies and keep the best model.
+
+        With ``check_every``, only the checks choose it, after the model before training.
         """
         self.train_acc_history.append(train_acc)
         self.val_acc_history.append(val_acc)
@@ -479,8 +486,9 @@ class Solver:
         progress.end_epoch(self.epoch, train_acc, val_acc)
 
     def _check_due(self) -> bool:
-        """Whether a check of ``check_every`` is owed at the current iteration (derived from
-        the recorded checks, so a check cut by an interrupt is made on resume).
+        """Whether a check of ``check_every`` is owed at the current iteration.
+
+        Derived from the recorded checks, so a check cut by an interrupt is made on resume.
         """
         return self.check_every is not None and len(self.check_iterations) < (
             self.t // self.check_every
@@ -506,8 +514,10 @@ class Solver:
                     self.save_checkpoint(destination)
 
     def _end_epoch(self, progress: Progress, stop: StopRequests, started: float) -> None:
-        """Evaluate, apply early stopping, record the epoch's metrics, checkpoint (all of it
-        one step that a second Ctrl-C does not cut) and call ``on_epoch_end``.
+        """Evaluate, stop early, record the epoch, checkpoint and call ``on_epoch_end``.
+
+        Evaluation, early stopping, the epoch's metrics and the checkpoint are one step that a
+        second Ctrl-C does not cut.
         """
         accuracies = self._measure()  # interrupted here, the epoch end is redone on resume
         with stop.step():

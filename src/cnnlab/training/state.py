@@ -33,8 +33,10 @@ def get_model_state(model: Any) -> dict[str, np.ndarray]:
 
 
 def set_model_state(model: Any, state: dict[str, np.ndarray]) -> None:
-    """Load ``state`` into the model: ``load_state_dict`` if it has one, else copy the arrays
-    into ``model.params`` in place (so that modules sharing those arrays see the values).
+    """Load ``state`` into the model.
+
+    With ``load_state_dict`` if it has one, else by copying the arrays into ``model.params`` in
+    place (so that modules sharing those arrays see the values).
     """
     if hasattr(model, "load_state_dict"):
         model.load_state_dict(state)
@@ -62,8 +64,9 @@ def _json_scalar(value: Any) -> Any:
 def pack_optim_configs(
     configs: dict[str, dict[str, Any]],
 ) -> tuple[dict[str, np.ndarray], dict[str, dict[str, Any]]]:
-    """Split per-parameter optimiser configs into arrays (``optim/<param>/<key>``) and the
-    JSON-able rest ({param: {key: scalar}}).
+    """Split per-parameter optimiser configs into arrays and the JSON-able rest.
+
+    The arrays are named ``optim/<param>/<key>``; the rest is ``{param: {key: scalar}}``.
     """
     arrays: dict[str, np.ndarray] = {}
     scalars: dict[str, dict[str, Any]] = {}

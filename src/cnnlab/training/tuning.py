@@ -122,8 +122,10 @@ def run_trials(
     n_jobs: int = 1,
     backend: Backend | None = None,
 ) -> SearchResult:
-    """Run ``train_fn(config, seed_i)`` for every config, in ``n_jobs`` processes (-1: one
-    per CPU) or through ``backend`` (which then decides where), and collect the trials.
+    """Run ``train_fn(config, seed_i)`` for every config and collect the trials.
+
+    The runs go to ``n_jobs`` processes (-1: one per CPU) or through ``backend`` (which then decides
+    where).
     """
     if not configs:
         raise ValueError("tuning: no configurations to try")
@@ -168,9 +170,11 @@ def grid_search(
 def random_search(
     train_fn: TrainFn, space: Mapping[str, Any], n_trials: int, *, seed: int = 0, n_jobs: int = 1
 ) -> SearchResult:
-    """Try ``n_trials`` configs drawn from ``space``: name -> a distribution with
-    ``sample(rng)`` (:class:`Uniform`, :class:`LogUniform`) or a list (one value chosen
-    uniformly). The draws come from a generator seeded with ``seed``.
+    """Try ``n_trials`` configs drawn from ``space``.
+
+    ``space`` maps a name to a distribution with ``sample(rng)`` (:class:`Uniform`,
+    :class:`LogUniform`) or a list (one value chosen uniformly). The draws come from a generator
+    seeded with ``seed``.
     """
     if n_trials < 1:
         raise ValueError(f"random_search: n_trials must be >= 1, got {n_trials}")
