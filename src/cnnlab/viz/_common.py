@@ -81,8 +81,9 @@ def as_hwc_images(images: np.ndarray, func: str) -> np.ndarray:
 
 
 def scale_to_range(image: np.ndarray, ubound: float) -> np.ndarray:
-    """``image`` mapped linearly onto [0, ubound] (min to 0, max to ubound) as float64; a
-    constant image becomes all zeros.
+    """``image`` mapped linearly onto [0, ubound] (min to 0, max to ubound) as float64.
+
+    A constant image becomes all zeros.
     """
     image = np.asarray(image, dtype=np.float64)
     low, high = image.min(), image.max()
@@ -92,8 +93,10 @@ def scale_to_range(image: np.ndarray, ubound: float) -> np.ndarray:
 
 
 def displayable(image: np.ndarray) -> np.ndarray:
-    """One (H, W, C) image ready for ``imshow``: uint8 as is, anything else min-max scaled to
-    [0, 1] (a constant image becomes 0); a single channel is dropped to (H, W).
+    """One (H, W, C) image ready for ``imshow``.
+
+    A uint8 image is kept as is, anything else min-max scaled to [0, 1] (a constant image becomes
+    0); a single channel is dropped to (H, W).
     """
     image = np.asarray(image)
     if image.dtype != np.uint8:
@@ -109,8 +112,9 @@ def show_image(ax: Axes, image: np.ndarray) -> None:
 
 
 def image_axes(fig: Figure, n: int, ncols: int | None = None) -> list[Axes]:
-    """``n`` image axes in a grid of ``ncols`` columns (default ceil(sqrt(n))); spare cells are
-    removed.
+    """``n`` image axes in a grid of ``ncols`` columns (default ceil(sqrt(n))).
+
+    Spare cells are removed.
     """
     ncols = ncols or int(np.ceil(np.sqrt(n)))
     nrows = int(np.ceil(n / ncols))

@@ -81,8 +81,10 @@ def plot_patches(
 
 
 def grid_columns(n: int) -> int:
-    """Columns for n tiles: the smallest divisor of n from sqrt(n) up to 2 sqrt(n) (a full
-    grid: 10 -> 2x5, 60 -> 6x10, 64 -> 8x8), else ceil(sqrt(n)).
+    """Columns for n tiles.
+
+    The smallest divisor of n from sqrt(n) up to 2 sqrt(n) (a full grid: 10 -> 2x5, 60 -> 6x10, 64
+    -> 8x8), else ceil(sqrt(n)).
     """
     root = math.ceil(math.sqrt(n))
     return next((c for c in range(root, 2 * root + 1) if n % c == 0), root)

@@ -1,5 +1,6 @@
-"""Several training runs on one figure: accuracy per epoch of each, e.g. with and without batch
-normalisation (seed 003's task 2).
+"""Several training runs on one figure: accuracy per epoch of each.
+
+For example with and without batch normalisation (seed 003's task 2).
 """
 
 from __future__ import annotations

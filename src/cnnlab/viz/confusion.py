@@ -1,5 +1,7 @@
-"""Class-level results drawn: the confusion matrix (counts and row fractions, example images)
-and per-class accuracy (the numbers come from :mod:`cnnlab.metrics`).
+"""Class-level results drawn: the confusion matrix and per-class accuracy.
+
+The matrix shows counts and row fractions, or example images; the numbers come from
+:mod:`cnnlab.metrics`.
 """
 
 from __future__ import annotations
@@ -33,8 +35,10 @@ def plot_confusion_matrix(
     figsize: tuple[float, float] = (7.5, 6.2),
     dpi: float = 100,
 ) -> Figure:
-    """A (K, K) confusion matrix of counts (rows: truth, columns: prediction), each cell
-    coloured by its fraction of the true class and labelled with its count and that fraction.
+    """A (K, K) confusion matrix of counts (rows: truth, columns: prediction).
+
+    Each cell is coloured by its fraction of the true class and labelled with its count and that
+    fraction.
     """
     confusion = check_confusion(confusion, "plot_confusion_matrix")
     k = confusion.shape[0]
@@ -132,9 +136,10 @@ def plot_confusion_images(
     figsize: tuple[float, float] = (7.5, 7.5),
     dpi: float = 100,
 ) -> Figure:
-    """Images in a confusion matrix: the first image of each (true, predicted) pair is drawn in
-    cell [true, predicted], framed in green on the diagonal and magenta off it; cells with no
-    image stay light grey.
+    """Images in a confusion matrix.
+
+    The first image of each (true, predicted) pair is drawn in cell [true, predicted], framed in
+    green on the diagonal and magenta off it; cells with no image stay light grey.
 
     Inputs: images (N, H, W, C) or (N, C, H, W), C of 1 or 3; y_true, y_pred (N,) labels;
     num_classes defaults to the number of class names, else to the largest label + 1.

@@ -1,6 +1,7 @@
-"""Image processing with convolutions (the CS231n aside): two hand-set 3x3 filters, a
-grayscale converter and a horizontal Sobel edge detector on the blue channel, applied with
-``conv_forward`` to scikit-image's bundled photographs.
+"""Image processing with convolutions (the CS231n aside).
+
+Two hand-set 3x3 filters, a grayscale converter and a horizontal Sobel edge detector on the blue
+channel, applied with ``conv_forward`` to scikit-image's bundled photographs.
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ def demo_filters() -> tuple[np.ndarray, np.ndarray]:
 
 
 def square_photo(name: str, size: int) -> np.ndarray:
-    """A bundled scikit-image photograph, centre-cropped to a square and resized to
-    (3, size, size) float64 in [0, 255].
+    """A bundled scikit-image photograph as (3, size, size) float64 in [0, 255].
+
+    It is centre-cropped to a square and resized.
     """
     photo = getattr(skimage.data, name)()
     h, w = photo.shape[:2]
@@ -68,8 +70,10 @@ def plot_conv_demo(
     figsize: tuple[float, float] = (9.0, 9.6),
     dpi: float = 100,
 ) -> Figure:
-    """One row per photograph (cat, coffee, astronaut): the original, the grayscale filter's
-    output and the edge filter's output, the outputs min-max scaled for display.
+    """One row per photograph (cat, coffee, astronaut) with the filters' outputs.
+
+    The original, the grayscale filter's output and the edge filter's output, the outputs min-max
+    scaled for display.
     """
     x = np.stack([square_photo(name, size) for name, _ in PHOTOS])
     out = apply_demo_filters(x)

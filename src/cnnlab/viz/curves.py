@@ -1,5 +1,7 @@
-"""Training curves: loss per iteration (raw and smoothed), accuracy and learning rate per epoch;
-seed 004's loss and validation checks per iteration with the early-stopping point.
+"""Training curves.
+
+Loss per iteration (raw and smoothed), accuracy and learning rate per epoch; seed 004's loss and
+validation checks per iteration with the early-stopping point.
 """
 
 from __future__ import annotations
@@ -41,8 +43,10 @@ def auto_beta(n: int) -> float:
 
 
 def epoch_axis(length: int, num_epochs: int) -> np.ndarray:
-    """Epoch numbers for a per-epoch series of ``length`` values whose last value belongs to
-    epoch ``num_epochs``: (num_epochs - length + 1, ..., num_epochs).
+    """Epoch numbers for a per-epoch series of ``length`` values.
+
+    The series' last value belongs to epoch ``num_epochs``: (num_epochs - length + 1, ...,
+    num_epochs).
 
     A series one longer than the number of epochs (the CS231n Solver checks accuracy once
     before training too) thus starts at epoch 0. Raises ValueError for a longer series.
@@ -53,8 +57,9 @@ def epoch_axis(length: int, num_epochs: int) -> np.ndarray:
 
 
 def default_num_epochs(history: Mapping[str, Sequence[float]]) -> int:
-    """The number of epochs a history shows: the length of ``lr_history`` if it has one, else of
-    the longest accuracy series.
+    """The number of epochs a history shows.
+
+    The length of ``lr_history`` if it has one, else of the longest accuracy series.
     """
 
     def length(key: str) -> int:

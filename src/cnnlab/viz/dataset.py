@@ -31,8 +31,9 @@ def plot_dataset_samples(
     figsize: tuple[float, float] = (8.0, 8.8),
     dpi: float = 100,
 ) -> Figure:
-    """``n`` images drawn at random without replacement (all when there are fewer), each with
-    its class name below.
+    """``n`` images drawn at random without replacement, each with its class name below.
+
+    All of them when there are fewer.
 
     Inputs: images (N, H, W, C) or (N, C, H, W), C of 1 or 3; labels (N,) integers in
     [0, K) where K is the number of class names (or the largest label + 1 when none given);

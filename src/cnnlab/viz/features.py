@@ -63,9 +63,10 @@ def plot_feature_maps(
     figsize: tuple[float, float] = (10.0, 6.5),
     dpi: float = 100,
 ) -> Figure:
-    """The first ``max_maps`` channels of feature maps (C, H, W) in a grid laid out as by
-    ``visualize_grid``, each channel scaled on its own, optionally beside the input ``image``
-    (H, W, C) or (C, H, W).
+    """The first ``max_maps`` channels of feature maps (C, H, W) in a grid.
+
+    The grid is laid out as by ``visualize_grid``, each channel scaled on its own, optionally beside
+    the input ``image`` (H, W, C) or (C, H, W).
     """
     maps = np.asarray(maps)
     if maps.ndim != 3 or maps.shape[0] == 0:

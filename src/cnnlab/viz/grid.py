@@ -1,5 +1,7 @@
-"""Tiling many small images into one: ``visualize_grid`` (the CS231n helper) and the filters of
-any convolution layer, as pictures or channel by channel.
+"""Tiling many small images into one.
+
+``visualize_grid`` (the CS231n helper) and the filters of any convolution layer, as pictures or
+channel by channel.
 """
 
 from __future__ import annotations

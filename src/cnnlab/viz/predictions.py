@@ -1,5 +1,6 @@
-"""Test images with the model's prediction, its probability and the true label: a grid, and
-seed 003's four cases of right/wrong x high/low confidence with their losses.
+"""Test images with the model's prediction, its probability and the true label.
+
+A grid, and seed 003's four cases of right/wrong x high/low confidence with their losses.
 """
 
 from __future__ import annotations

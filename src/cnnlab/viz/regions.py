@@ -35,8 +35,9 @@ _OTHER_MARKERS = ("o", "s", "^", "D", "v", "X", "*")
 
 
 class DecisionGrid(NamedTuple):
-    """A classified grid: ``index[i, j]`` is the class (an index into ``classes``) predicted at
-    ``(xs[j], ys[i])``.
+    """A classified grid.
+
+    ``index[i, j]`` is the class (an index into ``classes``) predicted at ``(xs[j], ys[i])``.
     """
 
     xs: np.ndarray  # (nx,)
@@ -61,8 +62,9 @@ def _check_points(
 
 
 def default_bounds(points: np.ndarray, margin: float = 0.2) -> tuple[float, float, float, float]:
-    """(xmin, xmax, ymin, ymax): the points' bounding box widened by ``margin`` of its size
-    (at least 1 unit) on every side.
+    """(xmin, xmax, ymin, ymax): the points' bounding box widened on every side.
+
+    It is widened by ``margin`` of its size (at least 1 unit) on each side.
     """
     lo = points.min(axis=0)
     hi = points.max(axis=0)
@@ -106,9 +108,10 @@ def _marker(name: str, i: int) -> str | list[tuple[float, float]]:
 
 
 def voronoi_segments(points: np.ndarray, bounds: tuple[float, float, float, float]) -> np.ndarray:
-    """Edges of the Voronoi cells of ``points`` (N, 2) as segments (S, 2, 2); unbounded edges
-    are cut at a point beyond ``bounds`` (xmin, xmax, ymin, ymax). Empty (0, 2, 2) when Qhull
-    cannot build the diagram (fewer than 3 distinct points, or all on one line).
+    """Edges of the Voronoi cells of ``points`` (N, 2) as segments (S, 2, 2).
+
+    Unbounded edges are cut at a point beyond ``bounds`` (xmin, xmax, ymin, ymax). Empty (0, 2, 2)
+    when Qhull cannot build the diagram (fewer than 3 distinct points, or all on one line).
     """
     try:
         vor = Voronoi(points)
@@ -224,10 +227,11 @@ def plot_k_accuracy(
     title: str | None = None,
     path: PathLike | None = None,
 ) -> Figure:
-    """Cross-validation accuracy against k: every fold as a dot, the mean as a line with
-    error bars of one standard deviation (CS231n's k-NN plot). ``results`` maps k to the
-    per-fold accuracies (as returned by :func:`cnnlab.knn.cross_validate_k`). Written as a PNG
-    to ``path`` when given.
+    """Cross-validation accuracy against k (CS231n's k-NN plot).
+
+    Every fold as a dot, the mean as a line with error bars of one standard deviation. ``results``
+    maps k to the per-fold accuracies (as returned by :func:`cnnlab.knn.cross_validate_k`). Written
+    as a PNG to ``path`` when given.
     """
     if not results:
         raise ValueError("plot_k_accuracy: results is empty")
