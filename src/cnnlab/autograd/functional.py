@@ -1,6 +1,7 @@
-"""Tensor-level ops, like ``torch.nn.functional``: each one is a registration (a
-:class:`~cnnlab.autograd.tensor.Function`) of a forward/backward pair of
-:mod:`cnnlab.functional`, plus the argument handling that turns PyTorch-style keywords into the
+"""Tensor-level ops, like ``torch.nn.functional``.
+
+Each one is a registration (a :class:`~cnnlab.autograd.tensor.Function`) of a forward/backward pair
+of :mod:`cnnlab.functional`, plus the argument handling that turns PyTorch-style keywords into the
 CS231n parameter dicts. No maths is written here.
 
 Every function takes Tensors (or arrays, as constants) and returns a Tensor::
@@ -107,8 +108,9 @@ def conv2d(
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """``x.reshape(N, D) @ weight + bias``: x (N, d1, ..., dk), weight (D, M), bias (M,) or
-    None -> (N, M). The CS231n affine layer.
+    """The CS231n affine layer: ``x.reshape(N, D) @ weight + bias``.
+
+    Shapes: x (N, d1, ..., dk), weight (D, M), bias (M,) or None -> (N, M).
     """
     return _AFFINE(x, weight, bias)
 
@@ -206,8 +208,9 @@ def tanh(x: Tensor) -> Tensor:
 
 
 def _keeping_running_stats(forward: Callable) -> Callable:
-    """A batch-norm forward that writes the updated running statistics back into the arrays
-    passed in ``bn_param`` (in place, as ``nn.BatchNorm*`` keeps its buffers).
+    """Batch-norm forward that writes the updated running statistics back into ``bn_param``.
+
+    The arrays passed in ``bn_param`` are updated in place, as ``nn.BatchNorm*`` keeps its buffers.
     """
 
     def run(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, bn_param: MutableMapping) -> Any:
@@ -273,8 +276,10 @@ def batch_norm(
 
 
 def layer_norm(x: Tensor, weight: Tensor, bias: Tensor, eps: float = 1e-5) -> Tensor:
-    """Normalise each sample of x (N, *S) over its trailing dims S; weight and bias have shape
-    S (as ``torch.nn.functional.layer_norm`` with ``normalized_shape = S``).
+    """Normalise each sample of x (N, *S) over its trailing dims S.
+
+    The weight and bias have shape S (as ``torch.nn.functional.layer_norm`` with ``normalized_shape
+    = S``).
     """
     x, weight, bias = as_tensor(x), as_tensor(weight), as_tensor(bias)
     if x.ndim < 2 or x.shape[1:] != weight.shape:
@@ -312,8 +317,9 @@ def dropout(
     seed: Any = None,
     rng: np.random.Generator | None = None,
 ) -> Tensor:
-    """Inverted dropout: zero each unit with probability ``p`` (the DROP probability, as in
-    ``torch.nn.functional.dropout``) and scale the rest by 1 / (1 - p); the identity when not
+    """Inverted dropout: zero each unit with probability ``p`` and scale the rest by 1 / (1 - p).
+
+    ``p`` is the DROP probability, as in ``torch.nn.functional.dropout``; the identity when not
     training. The mask comes from ``default_rng(seed)`` when a seed is given, else from ``rng``.
     """
     if not 0 <= p < 1:
@@ -330,8 +336,9 @@ def dropout(
 
 
 def _loss_function(name: str, loss: Callable) -> Function:
-    """Register a loss ``loss(x, target) -> (value, dx)``: the forward keeps ``dx`` as the
-    cache, and the backward is the chain rule ``dout * dx``.
+    """Register a loss ``loss(x, target) -> (value, dx)`` as a Function.
+
+    The forward keeps ``dx`` as the cache, and the backward is the chain rule ``dout * dx``.
     """
 
     def forward(x: np.ndarray, target: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -355,8 +362,9 @@ def _constant(name: str, target: Any) -> np.ndarray:
 
 
 def cross_entropy(scores: Tensor, y: Any) -> Tensor:
-    """Softmax cross-entropy of scores (N, C) for integer labels y (N,), averaged over N;
-    a scalar Tensor.
+    """Softmax cross-entropy of scores (N, C) for integer labels y (N,), averaged over N.
+
+    Returns a scalar Tensor.
     """
     return _CROSS_ENTROPY(scores, _constant("cross_entropy", y))
 

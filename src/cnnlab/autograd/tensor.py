@@ -1,5 +1,6 @@
-"""The tape: ``Tensor`` values that remember which op made them, and ``Function``, the
-registration that turns an op's forward/backward pair into a recorded step.
+"""The tape: ``Tensor`` values that remember which op made them, and ``Function``.
+
+A ``Function`` is the registration that turns an op's forward/backward pair into a recorded step.
 
 How it works, in three pieces:
 
@@ -71,9 +72,11 @@ class Function:
 
 
 class Node:
-    """The record of one op application: its Function, the cache its forward returned and, per
-    input, where its gradient goes: the Node that computed the input, the input itself if it is
-    a leaf that requires grad, or None (a constant). ``inputs`` is None once released.
+    """The record of one op application.
+
+    It holds its Function, the cache its forward returned and, per input, where its gradient goes:
+    the Node that computed the input, the input itself if it is a leaf that requires grad, or None
+    (a constant). ``inputs`` is None once released.
     """
 
     __slots__ = ("cache", "function", "inputs")
@@ -237,8 +240,9 @@ class Tensor:
 
     # --- the backward pass ---------------------------------------------------------------
     def backward(self, grad: Any = None) -> None:
-        """Compute the gradients of this value with respect to every leaf that requires grad,
-        adding them to the leaves' ``.grad``; the tape behind this value is released.
+        """Compute the gradients of this value with respect to every leaf that requires grad.
+
+        They are added to the leaves' ``.grad``; the tape behind this value is released.
 
         Args:
             grad: the upstream gradient, shaped like ``data``; may be left out for a
@@ -282,8 +286,9 @@ Vertex = Node | Tensor  # a step of the walk: a Node, or a leaf Tensor
 
 
 def _source(tensor: Tensor | None) -> Vertex | None:
-    """Where the gradient of an op input goes: its Node, itself (a leaf), None (a constant or
-    an optional input left out).
+    """Where the gradient of an op input goes.
+
+    Its Node, itself (a leaf), or None (a constant or an optional input left out).
     """
     if tensor is None or not tensor.requires_grad:
         return None
@@ -291,8 +296,9 @@ def _source(tensor: Tensor | None) -> Vertex | None:
 
 
 def _topological_order(root: Vertex) -> list[Vertex]:
-    """Every Node and leaf behind ``root``, each after all nodes that used it (reversed
-    depth-first post-order; iterative, so deep graphs need no recursion).
+    """Every Node and leaf behind ``root``, each after all nodes that used it.
+
+    Reversed depth-first post-order; iterative, so deep graphs need no recursion.
     """
     order: list[Vertex] = []
     visited: set[int] = set()
@@ -340,8 +346,9 @@ def as_tensor(value: Any) -> Tensor:
 
 
 def _like(value: Any, other: Tensor) -> Tensor:
-    """``value`` as a Tensor; a Python scalar takes ``other``'s floating dtype (so float32
-    graphs stay float32).
+    """``value`` as a Tensor.
+
+    A Python scalar takes ``other``'s floating dtype (so float32 graphs stay float32).
     """
     if isinstance(value, Tensor):
         return value

@@ -1,6 +1,7 @@
-"""``Classifier``: gives any network the CS231n model interface ``loss(X, y=None)``, and the
-habits users bring from PyTorch, Keras and scikit-learn (``model(x)``, ``predict_proba``,
-``parameters()``, ``train()``/``eval()``, ``save``).
+"""``Classifier``: gives any network the CS231n model interface ``loss(X, y=None)``.
+
+It also gives the habits users bring from PyTorch, Keras and scikit-learn (``model(x)``,
+``predict_proba``, ``parameters()``, ``train()``/``eval()``, ``save``).
 
 Modes: ``model(x)`` runs in the model's current mode, as in PyTorch: a new model is in
 training mode, ``model.eval()`` / ``model.train()`` switch it (and every layer's ``training``

@@ -42,8 +42,10 @@ Slot = tuple[str, "Module", str]
 
 
 class _Recording:
-    """What one forward-only module's forward pass has used so far: the parameter leaves
-    ``{(id(module), key): (module, key, leaf)}`` and the explicit modules called as tape steps.
+    """What one forward-only module's forward pass has used so far.
+
+    The parameter leaves ``{(id(module), key): (module, key, leaf)}`` and the explicit modules
+    called as tape steps.
     """
 
     def __init__(self) -> None:
@@ -101,8 +103,9 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        """The backward pass of a forward-only module: replay the tape its last forward
-        recorded (and release it).
+        """The backward pass of a forward-only module.
+
+        Replays the tape its last forward recorded (and releases it).
 
         Args:
             dout: upstream gradient, shaped like the output of that forward.
@@ -129,8 +132,10 @@ class Module:
         return np.zeros_like(x.data) if x.grad is None else x.grad
 
     def __call__(self, x: Any, *args: Any, **kwargs: Any) -> Any:
-        """``forward(x)``; for a Tensor ``x`` and a module with an explicit backward, one tape
-        step whose backward is the module's own (see the module docstring).
+        """Call ``forward(x)``.
+
+        For a Tensor ``x`` and a module with an explicit backward, the call is one tape step whose
+        backward is the module's own (see the module docstring).
         """
         if isinstance(x, Tensor) and not self._forward_only():
             if _RECORDINGS:
@@ -176,8 +181,9 @@ class Module:
         return out.data
 
     def _leaf(self, key: str) -> Tensor:
-        """The leaf Tensor of parameter ``key`` (aliasing ``params[key]``): one per recording,
-        or, outside recordings, one kept until the array is replaced.
+        """The leaf Tensor of parameter ``key`` (aliasing ``params[key]``).
+
+        One per recording, or, outside recordings, one kept until the array is replaced.
         """
         array = self.params[key]
         if _RECORDINGS:
@@ -233,8 +239,9 @@ class Module:
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def register_parameter(self, name: str, array: np.ndarray, decay: bool = False) -> None:
-        """Add ``array`` (aliased) as the trainable parameter ``name``; ``decay`` lists it for
-        L2 regularisation.
+        """Add ``array`` (aliased) as the trainable parameter ``name``.
+
+        ``decay`` lists it for L2 regularisation.
         """
         self.__dict__.pop(name, None)
         self.params[name] = np.asarray(array)
@@ -336,8 +343,10 @@ class Module:
 
 
 def _recorded(forward: Callable) -> Callable:
-    """Wrap a forward-only module's ``forward``: an array input starts a recording (see
-    ``Module._record``), a Tensor input runs the ops onto the current tape.
+    """Wrap a forward-only module's ``forward``.
+
+    An array input starts a recording (see ``Module._record``), a Tensor input runs the ops onto the
+    current tape.
     """
 
     @functools.wraps(forward)
