@@ -65,8 +65,10 @@ __all__ = [
 
 
 class Variable:
-    """Placeholder for labels and input images: set ``value`` (an (H, W, C) image or a class
-    index); the first op writes the image's gradient into ``dloss_dvalue``.
+    """Placeholder for labels and input images.
+
+    Set ``value`` (an (H, W, C) image or a class index); the first op writes the image's gradient
+    into ``dloss_dvalue``.
     """
 
     value: Any = 0
@@ -170,9 +172,10 @@ class OpConv2D:
         self.weights -= step_size * self.dloss_dweights
 
     def torch_twin(self) -> tuple[Callable, dict[str, np.ndarray]]:
-        """The op in PyTorch, for :func:`cnnlab.torch.compare_with_torch`: ``(fn, weights)``
-        where ``fn(x, weights)`` maps x (1, C, H, W) and the weight tensors (seed layout) to the
-        op's value as a batch of one.
+        """The op in PyTorch, for :func:`cnnlab.torch.compare_with_torch`.
+
+        Returns ``(fn, weights)`` where ``fn(x, weights)`` maps x (1, C, H, W) and the weight
+        tensors (seed layout) to the op's value as a batch of one.
         """
         from torch.nn.functional import conv2d
 
@@ -209,9 +212,10 @@ class OpRelu:
         """No weights: nothing to do."""
 
     def torch_twin(self) -> tuple[Callable, dict[str, np.ndarray]]:
-        """The op in PyTorch, for :func:`cnnlab.torch.compare_with_torch`: ``(fn, weights)``
-        where ``fn(x, weights)`` maps x (1, C, H, W) and the weight tensors (seed layout) to the
-        op's value as a batch of one.
+        """The op in PyTorch, for :func:`cnnlab.torch.compare_with_torch`.
+
+        Returns ``(fn, weights)`` where ``fn(x, weights)`` maps x (1, C, H, W) and the weight
+        tensors (seed layout) to the op's value as a batch of one.
         """
         from torch.nn.functional import relu
 
@@ -267,9 +271,10 @@ class OpAvgPool:
         """No weights: nothing to do."""
 
     def torch_twin(self) -> tuple[Callable, dict[str, np.ndarray]]:
-        """The op in PyTorch, for :func:`cnnlab.torch.compare_with_torch`: ``(fn, weights)``
-        where ``fn(x, weights)`` maps x (1, C, H, W) and the weight tensors (seed layout) to the
-        op's value as a batch of one.
+        """The op in PyTorch, for :func:`cnnlab.torch.compare_with_torch`.
+
+        Returns ``(fn, weights)`` where ``fn(x, weights)`` maps x (1, C, H, W) and the weight
+        tensors (seed layout) to the op's value as a batch of one.
         """
         from torch.nn.functional import avg_pool2d, pad
 
@@ -329,9 +334,10 @@ class OpSoftmaxCrossEntropyLoss:
         """No weights: nothing to do."""
 
     def torch_twin(self) -> tuple[Callable, dict[str, np.ndarray]]:
-        """The op in PyTorch, for :func:`cnnlab.torch.compare_with_torch`: ``(fn, weights)``
-        where ``fn(x, weights)`` maps x (1, C, H, W) and the weight tensors (seed layout) to the
-        op's value as a batch of one.
+        """The op in PyTorch, for :func:`cnnlab.torch.compare_with_torch`.
+
+        Returns ``(fn, weights)`` where ``fn(x, weights)`` maps x (1, C, H, W) and the weight
+        tensors (seed layout) to the op's value as a batch of one.
         """
         import torch
         from torch.nn.functional import cross_entropy

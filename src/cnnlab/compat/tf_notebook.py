@@ -187,8 +187,9 @@ def two_layer_fc(x: Tensor | np.ndarray, params: Sequence[Tensor]) -> Tensor:
 def two_layer_fc_init(
     hidden_size: int = 4000, input_dim: int = 3 * 32 * 32, num_classes: int = 10, seed: Seed = None
 ) -> list[Tensor]:
-    """[w1 (input_dim, hidden_size), w2 (hidden_size, num_classes)], Kaiming-normal, float32,
-    as leaf Tensors (the notebook: 3072 -> 4000 -> 10).
+    """The notebook's two weight matrices as leaf Tensors, Kaiming-normal, float32.
+
+    [w1 (input_dim, hidden_size), w2 (hidden_size, num_classes)] (the notebook: 3072 -> 4000 -> 10).
     """
     rng = as_generator(seed)
     return _variables(
@@ -203,8 +204,9 @@ def _nchw_kernel(w: Tensor) -> Tensor:
 
 
 def _conv_nhwc(x: Tensor, w: Tensor, b: Tensor, pad: int) -> Tensor:
-    """Stride-1 convolution with zero padding ``pad`` of x (N, H, W, Cin) by a TensorFlow
-    kernel w (KH, KW, Cin, Cout) plus b (Cout,); returns (N, H', W', Cout).
+    """Stride-1 convolution with zero padding ``pad`` of x (N, H, W, Cin) by a TensorFlow kernel.
+
+    The kernel is w (KH, KW, Cin, Cout), plus b (Cout,); returns (N, H', W', Cout).
     """
     out = F.conv2d(x.transpose(0, 3, 1, 2), _nchw_kernel(w), b, padding=pad)
     return out.transpose(0, 2, 3, 1)
@@ -214,8 +216,9 @@ _CONVNET_PARAMS = ("conv_w1", "conv_b1", "conv_w2", "conv_b2", "fc_w", "fc_b")
 
 
 def three_layer_convnet(x: Tensor | np.ndarray, params: Sequence[Tensor]) -> Tensor:
-    """Conv (with bias, zero padding 2) - relu - conv (with bias, zero padding 1) - relu -
-    fully connected (with bias), in the notebook's layouts.
+    """Conv - relu - conv - relu - fully connected, in the notebook's layouts.
+
+    The first conv has zero padding 2, the second zero padding 1; every layer has a bias.
 
     Args:
         x: (N, H, W, 3) images (NHWC).
@@ -301,9 +304,10 @@ def check_accuracy(dset: Dataset, scores_fn: Callable[[np.ndarray], Any]) -> flo
 def training_step(
     scores: Tensor, y: np.ndarray, params: Sequence[Tensor], learning_rate: float
 ) -> float:
-    """One SGD step: mean softmax cross-entropy of scores (N, C) for labels y (N,), its
-    gradients with respect to ``params`` (leaf Tensors), and ``w -= learning_rate * dw`` in
-    place. Returns the loss before the step.
+    """One SGD step; returns the loss before the step.
+
+    The mean softmax cross-entropy of scores (N, C) for labels y (N,), its gradients with respect to
+    ``params`` (leaf Tensors), and ``w -= learning_rate * dw`` in place.
     """
     loss = F.cross_entropy(scores, y)
     loss.backward()
@@ -324,9 +328,10 @@ def _run(
     num_iterations: int | None,
     announce_epochs: bool,
 ) -> History:
-    """The notebook's loop: ``step`` on every training batch; every ``print_every``
-    iterations the loss is printed and the validation accuracy checked. Stops after
-    ``num_iterations`` steps if given.
+    """The notebook's loop: ``step`` on every training batch.
+
+    Every ``print_every`` iterations the loss is printed and the validation accuracy checked. Stops
+    after ``num_iterations`` steps if given.
     """
     history: History = []
     t = 0
@@ -392,8 +397,9 @@ def train(
 
 
 class _Optimizer:
-    """Applies one of :mod:`cnnlab.training.optim`'s update rules to every parameter, with a
-    state (velocity, moments) per parameter name.
+    """Applies one of :mod:`cnnlab.training.optim`'s update rules to every parameter.
+
+    It keeps a state (velocity, moments) per parameter name.
     """
 
     rule = "sgd"

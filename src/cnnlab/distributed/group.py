@@ -69,9 +69,10 @@ def env_rank() -> tuple[int, int] | None:
 
 
 def group_from_env(timeout_s: float = TIMEOUT_S) -> Group | None:
-    """Join the process group that the environment describes (Gloo, rendezvous at
-    ``MASTER_ADDR:MASTER_PORT``); None when no ``RANK``/``WORLD_SIZE`` is set or the world is
-    one process (no group is needed then).
+    """Join the process group that the environment describes.
+
+    The backend is Gloo, with its rendezvous at ``MASTER_ADDR:MASTER_PORT``. Returns None when no
+    ``RANK``/``WORLD_SIZE`` is set or the world is one process (no group is needed then).
 
     Raises:
         RuntimeError: PyTorch is missing, or the rendezvous failed.
@@ -113,8 +114,9 @@ def _tensors(arrays: Sequence[np.ndarray]) -> list:
 
 @contextlib.contextmanager
 def _lost_ranks(dist: ModuleType, what: str) -> Iterator[None]:
-    """Turn a failed collective (a rank died, hung past the timeout, or stopped) into one
-    RuntimeError that says so.
+    """Turn a failed collective into one RuntimeError that says so.
+
+    A collective fails when a rank died, hung past the timeout, or stopped.
     """
     try:
         yield
@@ -127,9 +129,10 @@ def _lost_ranks(dist: ModuleType, what: str) -> Iterator[None]:
 
 
 def all_reduce_sum(arrays: Sequence[np.ndarray]) -> None:
-    """Replace every array (any shape, writable, C-contiguous) by its sum over the ranks, in
-    place. All ranks pass arrays of the same shapes and dtypes in the same order; the
-    reductions are issued together and then awaited.
+    """Replace every array (any shape, writable, C-contiguous) by its sum over the ranks, in place.
+
+    All ranks pass arrays of the same shapes and dtypes in the same order; the reductions are issued
+    together and then awaited.
     """
     dist = _torch_distributed()
     with _lost_ranks(dist, "all_reduce"):

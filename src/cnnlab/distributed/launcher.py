@@ -72,8 +72,9 @@ def launch(
     grace_s: float = 5.0,
     poll_s: float = 0.05,
 ) -> int:
-    """Run ``python -m cnnlab *argv`` as ranks ``node_rank * nproc ...`` of a process group
-    and wait for them.
+    """Run ``python -m cnnlab *argv`` as ranks ``node_rank * nproc ...`` of a process group.
+
+    Waits for every rank.
 
     Args:
         argv: the cnnlab command line of every rank (e.g. ``["train", "--out", "runs/a"]``).
@@ -144,8 +145,9 @@ def _watch(procs: list[subprocess.Popen], first_rank: int, grace_s: float, poll_
 def _end_after_failure(
     procs: list[subprocess.Popen], index: int, first_rank: int, grace_s: float, stopping: bool
 ) -> int:
-    """Terminate every rank still running after rank ``first_rank + index`` failed; return
-    the run's status and say what happened on stderr.
+    """Terminate every rank still running after rank ``first_rank + index`` failed.
+
+    Returns the run's status and says what happened on stderr.
     """
     status = procs[index].returncode
     for proc in procs:

@@ -1,5 +1,7 @@
-"""The Solver of a data-parallel run: every rank computes its shard of each global batch with
-the hand-written layers, then the gradients are averaged over the ranks before the update.
+"""The Solver of a data-parallel run.
+
+Every rank computes its shard of each global batch with the hand-written layers, then the gradients
+are averaged over the ranks before the update.
 
 Every rank holds the whole model, the optimiser state and a generator seeded alike, so all of
 them draw the same sample order and the same augmentation for the global batch (what a
@@ -65,8 +67,10 @@ class DataParallelSolver(Solver):
     def _forward_backward(
         self, X_batch: np.ndarray, y_batch: np.ndarray
     ) -> tuple[float, dict[str, np.ndarray]]:
-        """The global batch's mean loss and gradients from this rank's shard of
-        X_batch (B, ...), y_batch (B,), summed over the ranks; then rank 0's buffers.
+        """The global batch's mean loss and gradients, computed from this rank's shard.
+
+        The shard of X_batch (B, ...), y_batch (B,) gives a weighted loss and gradients, summed over
+        the ranks; then every rank takes rank 0's buffers.
         """
         part = shard(len(X_batch), self.group.rank, self.group.world_size)
         loss, grads = self.model.loss(X_batch[part], y_batch[part])

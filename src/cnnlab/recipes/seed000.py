@@ -64,8 +64,9 @@ def barebones_two_layer_fc(out: Path, tiny: bool = False, seed: int = 0) -> dict
 
 
 def keras_sequential(out: Path, tiny: bool = False, seed: int = 0) -> dict[str, Any]:
-    """Part IV: the Sequential three-layer ConvNet (32 5x5 - 16 3x3 - dense), Nesterov 0.9 at
-    5e-4.
+    """Part IV: the Sequential three-layer ConvNet (32 5x5 - 16 3x3 - dense).
+
+    Optimiser: Nesterov 0.9 at 5e-4.
     """
     data = _data("NCHW", tiny, seed)
     model, history = tfn.train_part34(
@@ -78,8 +79,9 @@ def keras_sequential(out: Path, tiny: bool = False, seed: int = 0) -> dict[str, 
 
 
 def challenge(out: Path, tiny: bool = False, seed: int = 0) -> dict[str, Any]:
-    """Part V: seed 002's challenge network, Adam 5e-4, batches of 64, 10 epochs (the Solver,
-    best validation epoch restored); writes model.npz.
+    """Part V: seed 002's challenge network, Adam 5e-4, batches of 64, 10 epochs.
+
+    Trained with the Solver (best validation epoch restored); writes model.npz.
     """
     from cnnlab.training.solver import Solver
 

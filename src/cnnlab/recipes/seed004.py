@@ -44,8 +44,10 @@ TINY = Scale((400, 100, 100), 24, 4, 2, "sample")
 
 
 def cropped_data(scale: Scale) -> dict[str, np.ndarray]:
-    """CIFAR-10 as the Solver takes it: 32 x 32 training images (cropped per batch), centre
-    crops (N, 3, 24, 24) for validation and test.
+    """CIFAR-10 as the Solver takes it.
+
+    32 x 32 training images (cropped per batch), centre crops (N, 3, 24, 24) for validation and
+    test.
     """
     X_tr, y_tr, X_val, y_val, X_te, y_te = load_cifar10(
         *scale.split, layout="NCHW", source=scale.source

@@ -1,5 +1,7 @@
-"""CS231n's ``layer_utils`` module: every sandwich layer of :mod:`cnnlab.functional.sandwich`
-(``affine_relu``, ``conv_relu``, ``conv_relu_pool``, ``conv_bn_relu``) under its own name.
+"""CS231n's ``layer_utils`` module.
+
+Every sandwich layer of :mod:`cnnlab.functional.sandwich` (``affine_relu``, ``conv_relu``,
+``conv_relu_pool``, ``conv_bn_relu``) under its own name.
 """
 
 from cnnlab import functional as _functional

@@ -1,5 +1,7 @@
-"""CS231n's ``layers`` module under its own names, so ``from cs231n.layers import *`` cells run
-unchanged after rewriting the import to ``from cnnlab.compat.cs231n.layers import *``.
+"""CS231n's ``layers`` module under its own names.
+
+Cells with ``from cs231n.layers import *`` run unchanged after rewriting the import to ``from
+cnnlab.compat.cs231n.layers import *``.
 
 The names are CS231n's; the functions are :mod:`cnnlab.functional`'s (the plain-loop ``_naive``
 versions where CS231n's layers are naive). ``dropout_param['p']`` is the probability of KEEPING
