@@ -76,9 +76,10 @@ class FolderInUseError(OSError):
 
 
 def remove_temporaries(folder: str | os.PathLike) -> list[Path]:
-    """Delete the temporary files that interrupted :func:`atomic_open` writes left in
-    ``folder`` (``.<name>.<random>.tmp``); return their paths. Call it only while holding the
-    folder's lock, so that no write in progress loses its file.
+    """Delete the temporary files that interrupted :func:`atomic_open` writes left in ``folder``.
+
+    The files are named ``.<name>.<random>.tmp``; returns their paths. Call it only while holding
+    the folder's lock, so that no write in progress loses its file.
     """
     removed = []
     for tmp in Path(folder).glob(_TEMP_PATTERN):

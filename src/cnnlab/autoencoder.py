@@ -154,8 +154,9 @@ def _threaded_only_inside(fun: Callable) -> Iterator[Callable]:
 
 
 def train_lbfgs(fun, theta, iters: int, callback: Callback | None = None, verbose: bool = False):
-    """L-BFGS with SciPy: ``minimize(fun, theta, jac=True, method='L-BFGS-B')``, at most
-    ``iters`` iterations (it may stop earlier when the gradient or the progress is tiny).
+    """L-BFGS with SciPy: ``minimize(fun, theta, jac=True, method='L-BFGS-B')``.
+
+    At most ``iters`` iterations (it may stop earlier when the gradient or the progress is tiny).
     SciPy's own BLAS work runs on one thread (:func:`_threaded_only_inside`).
     """
     history = [fun(theta)[0]]
@@ -239,8 +240,9 @@ class SparseAutoencoder:
 
     @property
     def hidden_filters(self) -> np.ndarray:
-        """(Lhid, p, p): each hidden unit's input weights as a square image (Lin = p * p),
-        ready for :func:`cnnlab.filters.filter_summary`.
+        """Each hidden unit's input weights as a square image, shape (Lhid, p, p).
+
+        Here Lin = p * p; the array is ready for :func:`cnnlab.filters.filter_summary`.
         """
         p = math.isqrt(self.Lin)
         if p * p != self.Lin:

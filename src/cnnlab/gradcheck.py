@@ -132,8 +132,9 @@ def check(
     rtol: float = 1e-3,
     seed: int = 0,
 ) -> bool:
-    """Check the tape gradients of ``fn`` against central differences, like
-    ``torch.autograd.gradcheck``.
+    """Check the tape gradients of ``fn`` against central differences.
+
+    Like ``torch.autograd.gradcheck``.
 
     ``fn`` maps Tensors to a Tensor of any shape. The check reduces it to the scalar
     ``sum(fn(*inputs) * R)`` with fixed random weights R (a random vector-Jacobian product, which

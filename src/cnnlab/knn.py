@@ -91,8 +91,10 @@ def _l1_one_loop(A: np.ndarray, B: np.ndarray) -> np.ndarray:
 def _l2_no_loops(
     A: np.ndarray, B: np.ndarray, max_bytes: int, sq_b: np.ndarray | None = None
 ) -> np.ndarray:
-    """Euclidean distances (M, N) between the rows of A (M, D) and B (N, D) via one matmul per
-    block of rows of A; ``sq_b`` (N,) are the squared norms of B's rows when already known.
+    """Euclidean distances (M, N) between the rows of A (M, D) and B (N, D).
+
+    One matmul per block of rows of A; ``sq_b`` (N,) are the squared norms of B's rows when already
+    known.
     """
     if sq_b is None:
         sq_b = np.einsum("ij,ij->i", B, B)
@@ -110,9 +112,11 @@ def _l2_no_loops(
 
 
 def _l1_no_loops(A: np.ndarray, B: np.ndarray, max_bytes: int) -> np.ndarray:
-    """Manhattan distances (M, N) computed tile by tile: each tile broadcasts a (m, n, D)
-    difference of at most min(max_bytes, 4 MiB) (at least one pair per tile). Small tiles stay
-    in cache and are about twice as fast as large ones; every tiling gives the same bits.
+    """Manhattan distances (M, N) computed tile by tile.
+
+    Each tile broadcasts a (m, n, D) difference of at most min(max_bytes, 4 MiB) (at least one pair
+    per tile). Small tiles stay in cache and are about twice as fast as large ones; every tiling
+    gives the same bits.
     """
     D = A.shape[1]
     out = np.empty((A.shape[0], B.shape[0]))
@@ -186,8 +190,9 @@ def k_smallest(dists: np.ndarray, k: int) -> np.ndarray:
 
 
 def majority_vote(neighbor_labels: np.ndarray, num_classes: int) -> np.ndarray:
-    """Most frequent label of each row of ``neighbor_labels`` (M, k), ints in [0, num_classes);
-    ties go to the smallest label. Returns (M,) int64.
+    """Most frequent label of each row of ``neighbor_labels`` (M, k).
+
+    The labels are ints in [0, num_classes); ties go to the smallest label. Returns (M,) int64.
     """
     M = neighbor_labels.shape[0]
     flat = (np.arange(M)[:, None] * num_classes + neighbor_labels).ravel()
@@ -216,8 +221,10 @@ class KNearestNeighbor:
         self.max_bytes = int(max_bytes)
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> KNearestNeighbor:
-        """Remember the training data. X (N, d1, ..., dk) is flattened per sample to (N, D);
-        y (N,) may hold any sortable labels. Returns ``self``.
+        """Remember the training data.
+
+        X (N, d1, ..., dk) is flattened per sample to (N, D); y (N,) may hold any sortable labels.
+        Returns ``self``.
         """
         X, y = check_X_y("KNearestNeighbor.fit", X, y)
         if X.shape[0] == 0:
@@ -252,8 +259,9 @@ class KNearestNeighbor:
     def compute_distances(
         self, X: np.ndarray, method: str = "no_loops", metric: str = "l2"
     ) -> np.ndarray:
-        """Distances (num_test, num_train) float64 from each row of X (num_test, ...) to each
-        training sample. ``metric='l2'`` is Euclidean (not squared).
+        """Distances (num_test, num_train) float64 from each row of X to each training sample.
+
+        X is (num_test, ...). ``metric='l2'`` is Euclidean (not squared).
         """
         X = self._check_query("compute_distances", X, method, metric)
         return self._distances(X, method, metric)
@@ -293,9 +301,10 @@ class KNearestNeighbor:
     def predict(
         self, X: np.ndarray, k: int = 1, method: str = "no_loops", metric: str = "l2"
     ) -> np.ndarray:
-        """Predicted labels (num_test,) for X (num_test, ...): majority label of the k nearest
-        training samples (ties in the vote to the smallest label, ties in distance to the
-        earlier training sample).
+        """Predicted labels (num_test,) for X (num_test, ...).
+
+        The majority label of the k nearest training samples (ties in the vote to the smallest
+        label, ties in distance to the earlier training sample).
         """
         return self.predict_ks(X, [k], method, metric)[k]
 

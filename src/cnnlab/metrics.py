@@ -1,5 +1,7 @@
-"""Classification metrics: accuracy, the confusion matrix, per-class accuracy, per-sample loss
-and the right/wrong x high/low confidence cases.
+"""Classification metrics.
+
+Accuracy, the confusion matrix, per-class accuracy, per-sample loss and the right/wrong x high/low
+confidence cases.
 
 The maths behind the numbers that training, evaluation, the figures, the report and the CLI
 print; everything takes integer labels (N,) in [0, K) or a (K, K) confusion matrix whose entry

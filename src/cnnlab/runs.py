@@ -119,8 +119,9 @@ def save_model_spec(
     preprocess: Mapping[str, np.ndarray],
     class_names: Sequence[str] | None,
 ) -> Path:
-    """:func:`save_model` without the weights (``format`` :data:`SPEC_FORMAT`): a run's
-    ``model_spec.npz``, which describes the model its ``checkpoint.npz`` trains.
+    """:func:`save_model` without the weights (``format`` :data:`SPEC_FORMAT`).
+
+    Writes a run's ``model_spec.npz``, which describes the model its ``checkpoint.npz`` trains.
     """
     return _save(path, SPEC_FORMAT, {}, model, model_kwargs, input_shape, preprocess, class_names)
 
