@@ -201,8 +201,10 @@ def replayed(function: Callable) -> Callable:
 
 
 class _TorchSelf:
-    """What ``self`` is during a replay: children, parameters and buffers from the twin; the
-    source module's methods replayed; its other attributes (sizes, flags) as they are.
+    """What ``self`` is during a replay.
+
+    Children, parameters and buffers from the twin; the source module's methods replayed; its other
+    attributes (sizes, flags) as they are.
     """
 
     def __init__(self, twin: ForwardOnly) -> None:
