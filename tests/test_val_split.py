@@ -53,7 +53,7 @@ def test_unknown_split_is_refused():
 def test_cli_option_reaches_the_config(monkeypatch, tmp_path):
     seen = {}
 
-    def fake_train(cfg, out, resume=False, verbose=True):
+    def fake_train(cfg, out, **options):
         seen["cfg"] = cfg
         raise KeyboardInterrupt
 
