@@ -68,6 +68,7 @@ class Residual(tnn.Module):
         self.relu = relu
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``block(x)`` plus ``x`` or ``shortcut(x)``, through a ReLU when ``relu``."""
         out = self.block(x) + (x if self.shortcut is None else self.shortcut(x))
         return torch.relu(out) if self.relu else out
 
@@ -76,6 +77,7 @@ class Linear(tnn.Linear):
     """Twin of :class:`cnnlab.nn.Linear`, which flattens (N, d1, ..., dk) inputs first."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Flatten x (N, d1, ..., dk) to (N, D), then ``x @ weight.T + bias`` (N, M)."""
         return super().forward(x.flatten(1))
 
 
@@ -83,6 +85,7 @@ class GlobalAvgPool2d(tnn.Module):
     """Twin of :class:`cnnlab.nn.GlobalAvgPool2d`: x (N, C, H, W) -> its mean over H, W (N, C)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The mean of x (N, C, H, W) over H and W: (N, C)."""
         return x.mean((2, 3))
 
 
@@ -90,6 +93,11 @@ class _CnnlabRunningVar:
     """Batch norm whose running variance follows cnnlab (biased batch variance)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Batch norm of x, updating the running statistics the cnnlab way in training mode.
+
+        The running variance is the biased batch variance, and cnnlab's momentum (the weight of
+        the old statistics) is ``1 - self.momentum``.
+        """
         self._check_input_dim(x)
         return batch_norm(
             x,
@@ -114,7 +122,7 @@ class BatchNorm2d(_CnnlabRunningVar, tnn.BatchNorm2d):
 class SameMaskDropout(tnn.Module):
     """Dropout replaying the scaled mask of a cnnlab ``Dropout`` layer's latest forward pass.
 
-    The mask is that of a training-mode pass; in eval mode this is the identity.
+    It replays the mask in training mode and is the identity in eval mode.
     """
 
     def __init__(self, layer: nn.Dropout) -> None:
@@ -122,6 +130,13 @@ class SameMaskDropout(tnn.Module):
         self.layer = layer
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` times the cnnlab layer's last mask in training mode, else ``x`` itself.
+
+        ``x`` is also returned unchanged when the layer has no mask yet.
+
+        Raises:
+            ValueError: the mask's shape differs from ``x``'s.
+        """
         mask = self.layer._cache
         if not self.training or mask is None:
             return x
