@@ -113,7 +113,8 @@ def estimate_training_memory(
 
     Args:
         model: a Solver model (``params``, ``loss(X, y)``, optionally ``state_dict``).
-        x: (1, ...) one training input; y: (1,) its label.
+        x: (1, ...) one training input.
+        y: (1,) its label.
         batch_size: the run's minibatch size.
         update_rule: a name in :data:`OPTIMISER_SLOTS` (others count as two slots).
 

@@ -45,13 +45,16 @@ class LineProgress(Progress):
     """
 
     def step(self, t: int, loss: float, lr: float | None) -> None:
+        """Print the loss of iteration ``t`` when it is the first of a ``print_every`` block."""
         if (t - 1) % self.print_every == 0:
             print(f"(Iteration {t} / {self.num_iterations}) loss: {loss:f}", flush=True)
 
     def end_epoch(self, epoch: int, train_acc: float, val_acc: float) -> None:
+        """Print the epoch's line with its training and validation accuracies."""
         print(_epoch_line(epoch, self.num_epochs, train_acc, val_acc), flush=True)
 
     def message(self, text: str) -> None:
+        """Print ``text`` as a line of its own."""
         print(text, flush=True)
 
 
@@ -61,6 +64,7 @@ class BarProgress(Progress):
     bar: tqdm | None = None
 
     def start_epoch(self, epoch: int, done: int, total: int) -> None:
+        """Close the previous bar and open one of ``total`` steps, ``done`` of them filled."""
         self.close()
         self.bar = tqdm(
             total=total,
@@ -72,19 +76,23 @@ class BarProgress(Progress):
         )
 
     def step(self, t: int, loss: float, lr: float | None) -> None:
+        """Advance the bar by one and show ``loss`` (and ``lr`` when known) beside it."""
         if self.bar is not None:
             postfix = {"loss": f"{loss:.4f}"} | ({} if lr is None else {"lr": f"{lr:.3g}"})
             self.bar.set_postfix(postfix, refresh=False)
             self.bar.update(1)
 
     def end_epoch(self, epoch: int, train_acc: float, val_acc: float) -> None:
+        """Close the epoch's bar and write the epoch's accuracy line below it."""
         self.close()
         self.message(_epoch_line(epoch, self.num_epochs, train_acc, val_acc))
 
     def message(self, text: str) -> None:
+        """Write ``text`` above the bar, through tqdm so that the bar is not broken."""
         tqdm.write(text, file=sys.stdout)
 
     def close(self) -> None:
+        """Close the open bar, if any."""
         if self.bar is not None:
             self.bar.close()
             self.bar = None
@@ -95,7 +103,8 @@ def make_progress(
 ) -> Progress:
     """The reporter to use.
 
-    None if not verbose; a bar if ``bar`` (default: stdout is a terminal); else plain lines.
+    The silent :class:`Progress` if not verbose; a bar if ``bar`` (default: stdout is a
+    terminal); else plain lines.
     """
     if not verbose:
         kind: type[Progress] = Progress

@@ -210,6 +210,7 @@ class Solver:
 
     @property
     def iterations_per_epoch(self) -> int:
+        """Full minibatches of ``batch_size`` per epoch of the training set (at least 1)."""
         return iterations_per_epoch(len(self.X_train), self.batch_size)
 
     @property

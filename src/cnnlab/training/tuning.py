@@ -43,6 +43,7 @@ class Uniform:
     high: float
 
     def sample(self, rng: np.random.Generator) -> float:
+        """One value drawn from [low, high) with ``rng``."""
         return float(rng.uniform(self.low, self.high))
 
 
@@ -58,6 +59,7 @@ class LogUniform:
             raise ValueError(f"LogUniform: need 0 < low < high, got {self.low}, {self.high}")
 
     def sample(self, rng: np.random.Generator) -> float:
+        """One value in [low, high) whose logarithm is drawn uniformly with ``rng``."""
         return float(math.exp(rng.uniform(math.log(self.low), math.log(self.high))))
 
 
@@ -71,6 +73,7 @@ class Trial:
 
     @property
     def val_acc(self) -> float:
+        """The validation accuracy the trial reached: ``result["val_acc"]`` as a float."""
         return float(self.result["val_acc"])
 
 
@@ -98,6 +101,7 @@ class SearchResult:
 
     @property
     def best_config(self) -> dict[str, Any]:
+        """The config of the best trial."""
         return self.best.config
 
 
@@ -214,6 +218,16 @@ class SolverTrial:
     solver_kwargs: dict[str, Any] = field(default_factory=dict)
 
     def __call__(self, config: dict[str, Any], seed: int) -> dict[str, Any]:
+        """Train ``model_factory(config, seed)`` with a Solver seeded with ``seed``.
+
+        Args:
+            config: the trial's hyperparameters, split between the Solver, its
+                ``optim_config`` and the factory as the class docstring says.
+            seed: the trial's seed, for the factory and the Solver.
+
+        Returns:
+            ``{"val_acc": best validation accuracy, "history": the Solver's history}``.
+        """
         kwargs: dict[str, Any] = {"verbose": False, **self.solver_kwargs, "seed": seed}
         kwargs.update({k: v for k, v in config.items() if k in _SOLVER_ARGS})
         kwargs["optim_config"] = {
