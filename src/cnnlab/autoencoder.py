@@ -268,6 +268,7 @@ class SparseAutoencoder:
         """Train on ``data`` (N, Lin), starting from the current weights.
 
         Args:
+            data: (N, Lin) the training data, one sample per row.
             optimizer: 'lbfgs' (SciPy L-BFGS-B), 'adam' or 'gd' (full-batch gradient descent).
             iters: iterations (L-BFGS, at most) or epochs (gd, adam); defaults 400 / 5000 / 5000.
             lr: step size for gd (default 0.35, the seed's) and adam (default 1e-3).
@@ -275,7 +276,8 @@ class SparseAutoencoder:
             callback: called as ``callback(iteration, cost)`` after every iteration / epoch.
             verbose: show a tqdm progress bar (only on a terminal).
 
-        Returns: self, with :attr:`cost_history` and :attr:`fit_info` filled in.
+        Returns:
+            self, with :attr:`cost_history` and :attr:`fit_info` filled in.
         """
         if optimizer not in OPTIMIZERS:
             raise ValueError(

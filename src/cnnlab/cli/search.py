@@ -124,6 +124,21 @@ class ExperimentTrial:
     root: str
 
     def __call__(self, point: dict[str, Any], seed: int) -> dict[str, Any]:
+        """Train the grid point ``point`` with ``seed`` in its trial folder, or reuse its record.
+
+        A trial that was interrupted is resumed from its checkpoint; a diverged or failed trial
+        is recorded with its reason as status and a NaN ``val_acc``.
+
+        Args:
+            point: the grid point's values, with the trial's ``index`` (taken out here).
+            seed: the trial's seed, given to the TrainConfig.
+
+        Returns:
+            The trial's record: ``config``, ``seed``, ``status``, ``val_acc`` and ``seconds``.
+
+        Raises:
+            ValueError: the trial folder holds the record of another config.
+        """
         point = dict(point)
         folder = Path(self.root) / "trials" / f"{point.pop('index'):03d}"
         record_path = folder / TRIAL_FILE

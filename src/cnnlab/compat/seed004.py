@@ -148,6 +148,7 @@ class OpConv2D:
         self.reset_values()
 
     def reset_values(self) -> None:
+        """Zero ``value`` and ``dloss_dvalue`` (H', W', F) and ``dloss_dweights`` (F, k, k, C)."""
         self.value = np.zeros((self.height, self.width, self.filters))
         self.dloss_dvalue = np.zeros(self.value.shape)
         self.dloss_dweights = np.zeros(self.weights.shape)
@@ -169,6 +170,7 @@ class OpConv2D:
         self.dloss_dweights = dw.transpose(0, 2, 3, 1).copy()
 
     def gradient_step(self, step_size: float) -> None:
+        """Plain gradient descent on the kernel: ``weights -= step_size * dloss_dweights``."""
         self.weights -= step_size * self.dloss_dweights
 
     def torch_twin(self) -> tuple[Callable, dict[str, np.ndarray]]:
@@ -192,6 +194,7 @@ class OpRelu:
         self.reset_values()
 
     def reset_values(self) -> None:
+        """Zero ``value`` and ``dloss_dvalue``, both shaped like ``inputs.value``."""
         self.value = np.zeros(np.shape(self.inputs.value))
         self.dloss_dvalue = np.zeros(np.shape(self.inputs.value))
 
@@ -246,6 +249,7 @@ class OpAvgPool:
         self.reset_values()
 
     def reset_values(self) -> None:
+        """Zero ``value`` and ``dloss_dvalue`` (ceil(H / c), ceil(W / c), C)."""
         self.value = np.zeros((self.height, self.width, self.filters))
         self.dloss_dvalue = np.zeros(self.value.shape)
 
@@ -300,6 +304,7 @@ class OpSoftmaxCrossEntropyLoss:
         self.reset_values()
 
     def reset_values(self) -> None:
+        """Zero the loss ``value`` (1,), ``softmax_prob`` (num_classes,) and ``max_label``."""
         self.max_label = 0
         self.value = np.zeros((1,))
         self.softmax_prob = np.zeros((self.num_classes,))

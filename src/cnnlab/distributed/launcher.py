@@ -79,9 +79,11 @@ def launch(
     Args:
         argv: the cnnlab command line of every rank (e.g. ``["train", "--out", "runs/a"]``).
         nproc: processes on this machine, >= 1.
-        nnodes, node_rank: machines in the run and this one's number (0 holds rank 0).
-        master_addr, master_port: where rank 0 meets the others; the port defaults to a
-            free one on a single machine and is required with several.
+        nnodes: machines in the run.
+        node_rank: this machine's number, in [0, nnodes) (0 holds rank 0).
+        master_addr: the address where rank 0 meets the others.
+        master_port: the port where rank 0 meets the others; defaults to a free one on a
+            single machine and is required with several.
         grace_s: seconds between SIGTERM and SIGKILL when ending the other ranks.
         poll_s: how often the watchdog looks at the ranks.
 

@@ -46,7 +46,8 @@ def run_on_ray(
     Args:
         train_fn: a picklable trial (:class:`cnnlab.cli.search.ExperimentTrial`, ...)
             returning a JSON-serialisable dict.
-        configs, seeds: the trials' configurations and seeds, in the search's order.
+        configs: the trials' configurations, in the search's order.
+        seeds: the trials' seeds, one per config.
         address: the Ray cluster to join (``ray.init(address=...)``); None: the one this
             process has joined already, else a new local one.
         max_concurrent: trials at once (0: as many as the cluster's CPUs allow).

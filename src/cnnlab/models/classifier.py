@@ -236,6 +236,7 @@ class Classifier(_RecordsInitArgs):
         load_state_into(self._param_slots + self._buffer_slots, state, type(self).__name__)
 
     def num_parameters(self) -> int:
+        """The number of trainable scalars of the network."""
         return self.net.num_parameters()
 
     def summary(self, input_shape: Sequence[int] | None = None) -> str:
