@@ -212,7 +212,9 @@ def test_two_runs_on_one_folder(reference, tmp_path):
     ref, _ = reference
     out = tmp_path / "run"
     first = start(out)
-    assert wait_for(lambda: (out / ".lock").is_file(), first)
+    lock = out / ".lock"
+    # the owner creates the lock file, then writes its pid: stop it only once the pid is there
+    assert wait_for(lambda: lock.is_file() and lock.read_text().strip() != "", first)
     first.send_signal(signal.SIGSTOP)  # so that it is still running when the second starts
     try:
         code, err = finish(start(out))
