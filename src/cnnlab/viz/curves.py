@@ -86,6 +86,23 @@ def _plot_loss(ax: Axes, loss: np.ndarray, beta: float | None) -> None:
     ax.legend(loc="upper right", fontsize="small")
 
 
+def _circle_best(ax: Axes, x: np.ndarray, y: np.ndarray, label: str) -> None:
+    """Circle the point of highest ``y`` (the first of ties) among (x, y), both (n,), n >= 1.
+
+    ``label`` is a format string given that highest value, e.g. ``"best {:.3f}"``.
+    """
+    best = int(np.argmax(y))
+    ax.scatter(
+        [x[best]],
+        [y[best]],
+        s=80,
+        facecolors="none",
+        edgecolors="black",
+        zorder=3,
+        label=label.format(y[best]),
+    )
+
+
 def _plot_accuracy(ax: Axes, train: np.ndarray, val: np.ndarray, num_epochs: int) -> None:
     for series, label, colour in ((train, "train", "#e6550d"), (val, "validation", "#31a354")):
         if len(series):
@@ -98,16 +115,7 @@ def _plot_accuracy(ax: Axes, train: np.ndarray, val: np.ndarray, num_epochs: int
                 label=label,
             )
     if len(val):
-        best = int(np.argmax(val))
-        ax.scatter(
-            [epoch_axis(len(val), num_epochs)[best]],
-            [val[best]],
-            s=80,
-            facecolors="none",
-            edgecolors="black",
-            zorder=3,
-            label=f"best val {val[best]:.3f}",
-        )
+        _circle_best(ax, epoch_axis(len(val), num_epochs), val, "best val {:.3f}")
     ax.set_xlabel("epoch")
     ax.set_ylabel("accuracy")
     ax.set_title("Accuracy")
@@ -232,16 +240,7 @@ def plot_check_curves(
         _empty(ax_loss, "Training loss", "no loss history")
     if acc.size:
         ax_acc.plot(its, acc, marker="o", markersize=3, color="#31a354", label="validation")
-        best = int(np.argmax(acc))
-        ax_acc.scatter(
-            [its[best]],
-            [acc[best]],
-            s=80,
-            facecolors="none",
-            edgecolors="black",
-            zorder=3,
-            label=f"best {acc[best]:.3f} (restored)",
-        )
+        _circle_best(ax_acc, its, acc, "best {:.3f} (restored)")
         ax_acc.set_xlabel("iteration")
         ax_acc.set_ylabel("validation accuracy")
         ax_acc.set_title("Validation accuracy at the checks")

@@ -27,6 +27,14 @@ from cnnlab.viz._common import (
 WRONG_MARK = "\u2717 "  # a ballot cross, in DejaVu Sans (matplotlib's default font)
 
 
+def _check_probs(probs: np.ndarray, n: int, func: str) -> np.ndarray:
+    """``probs`` as float64 (N, K) with N = ``n``; ValueError naming ``func`` otherwise."""
+    probs = np.asarray(probs, dtype=np.float64)
+    if probs.ndim != 2 or probs.shape[0] != n:
+        raise ValueError(f"{func}: probs must be (N, K) with N = {n}; got {probs.shape}")
+    return probs
+
+
 def plot_predictions(
     images: np.ndarray,
     y_true: np.ndarray,
@@ -52,9 +60,7 @@ def plot_predictions(
     """
     images = as_hwc_images(images, "plot_predictions")
     n = images.shape[0]
-    probs = np.asarray(probs, dtype=np.float64)
-    if probs.ndim != 2 or probs.shape[0] != n:
-        raise ValueError(f"plot_predictions: probs must be (N, K) with N = {n}; got {probs.shape}")
+    probs = _check_probs(probs, n, "plot_predictions")
     k = probs.shape[1]
     y_true = check_labels("plot_predictions", y_true, n, k, "y_true")
     y_pred = check_labels("plot_predictions", y_pred, n, k, "y_pred")
@@ -113,12 +119,7 @@ def plot_confidence_cases(
         ValueError: for images, labels and probabilities whose shapes do not agree.
     """
     images = as_hwc_images(images, "plot_confidence_cases")
-    probs = np.asarray(probs, dtype=np.float64)
-    if probs.ndim != 2 or probs.shape[0] != images.shape[0]:
-        raise ValueError(
-            f"plot_confidence_cases: probs must be (N, K) with N = {images.shape[0]}; "
-            f"got {probs.shape}"
-        )
+    probs = _check_probs(probs, images.shape[0], "plot_confidence_cases")
     cases = confidence_cases(probs, y_true, per_case)
     losses = sample_losses(probs, y_true)
     y_true = np.asarray(y_true)
