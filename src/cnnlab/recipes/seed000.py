@@ -9,6 +9,7 @@ use the bundled sample and a few iterations.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,38 +30,33 @@ def _summary(history: tfn.History, data: tfn.NotebookData, scores: Any) -> dict[
     return {"val_acc": val_acc, "test_acc": test_acc, "checks": history}
 
 
-def barebones_three_layer(out: Path, tiny: bool = False, seed: int = 0) -> dict[str, Any]:
-    """Part II: the barebones three-layer ConvNet (32 5x5 - 16 3x3 - dense), plain SGD 3e-3."""
+def _barebones(
+    model: Callable[..., Any], init: Callable[..., Any], learning_rate: float, tiny: bool, seed: int
+) -> dict[str, Any]:
+    """Part II's loop: ``model(x, params)`` from ``init(seed=seed)``, plain SGD, NHWC data."""
     data = _data("NHWC", tiny, seed)
     params, history = tfn.train(
-        tfn.three_layer_convnet,
-        lambda: tfn.three_layer_convnet_init(seed=seed),
-        3e-3,
+        model,
+        lambda: init(seed=seed),
+        learning_rate,
         data,
         num_iterations=TINY_ITERATIONS if tiny else None,
     )
 
     def scores(x):
-        return tfn.three_layer_convnet(x, params)
+        return model(x, params)
 
     return _summary(history, data, scores)
+
+
+def barebones_three_layer(out: Path, tiny: bool = False, seed: int = 0) -> dict[str, Any]:
+    """Part II: the barebones three-layer ConvNet (32 5x5 - 16 3x3 - dense), plain SGD 3e-3."""
+    return _barebones(tfn.three_layer_convnet, tfn.three_layer_convnet_init, 3e-3, tiny, seed)
 
 
 def barebones_two_layer_fc(out: Path, tiny: bool = False, seed: int = 0) -> dict[str, Any]:
     """Part II: the barebones two-layer net (3072 - 4000 - 10), plain SGD 1e-2."""
-    data = _data("NHWC", tiny, seed)
-    params, history = tfn.train(
-        tfn.two_layer_fc,
-        lambda: tfn.two_layer_fc_init(seed=seed),
-        1e-2,
-        data,
-        num_iterations=TINY_ITERATIONS if tiny else None,
-    )
-
-    def scores(x):
-        return tfn.two_layer_fc(x, params)
-
-    return _summary(history, data, scores)
+    return _barebones(tfn.two_layer_fc, tfn.two_layer_fc_init, 1e-2, tiny, seed)
 
 
 def keras_sequential(out: Path, tiny: bool = False, seed: int = 0) -> dict[str, Any]:
