@@ -494,9 +494,11 @@ def _train(
     if engine == "torch":  # PyTorch is optional: imported only for this engine
         from cnnlab.torch.engine import TorchSolver
 
-        if group is not None:
-            raise ValueError("the torch engine does not train data-parallel yet")
         solver_class = partial(TorchSolver, device=device)
+        if group is not None:
+            from cnnlab.distributed.torch_solver import DataParallelTorchSolver
+
+            solver_class = partial(DataParallelTorchSolver, group=group, device=device)
     solver = solver_class(
         model,
         {"X_train": splits["X_train"], "y_train": data.y_train,

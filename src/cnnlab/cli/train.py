@@ -201,6 +201,9 @@ def _launch(args: argparse.Namespace, cfg: experiment.TrainConfig, out: str) -> 
         *_option_words(dataclasses.asdict(cfg)),
         "--out",
         out,
+        "--engine",
+        args.engine,
+        *(["--device", args.device] if args.device is not None else []),
         *(flag for flag, given in flags.items() if given),
     ]
     if getattr(args, "debug", False):
@@ -282,12 +285,15 @@ def run_train(args: argparse.Namespace) -> int:
     out = args.out or f"runs/{cfg.model}-{time.strftime('%Y%m%d-%H%M%S')}"
     if args.device is not None and args.engine != "torch":
         raise ValueError("--device is for --engine torch (the numpy engine runs on the CPU)")
-    from cnnlab.distributed.group import group_from_env, leave_group
+    from cnnlab.distributed.group import env_rank, group_from_env, leave_group
 
-    group = group_from_env()  # set up by --nproc's launcher or by torchrun
+    place, backend = env_rank(), "gloo"
+    if args.engine == "torch" and place is not None and place[1] > 1:  # NCCL for GPUs
+        from cnnlab.distributed.torch_solver import backend_for
+
+        backend = backend_for(args.device)
+    group = group_from_env(backend=backend)  # set up by --nproc's launcher or by torchrun
     if group is None and (args.nproc > 1 or args.nnodes > 1):
-        if args.engine == "torch":
-            raise ValueError("--nproc: the torch engine does not train data-parallel yet")
         return _launch(args, cfg, out)
     try:
         result = experiment.train(

@@ -3,7 +3,8 @@
 The group is described by torchrun's environment variables: ``RANK``, ``WORLD_SIZE``,
 ``MASTER_ADDR``, ``MASTER_PORT`` (``cnnlab train --nproc`` sets them for the processes it
 starts). The backend is Gloo, which runs on CPUs; collectives work in place on tensors that
-share memory with the NumPy arrays (``torch.from_numpy``), so nothing is copied to reduce.
+share memory with the NumPy arrays (``torch.from_numpy``), so nothing is copied to reduce. The
+torch engine on GPUs adds NCCL for CUDA tensors (backend ``"cpu:gloo,cuda:nccl"``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -35,8 +37,8 @@ class Group:
         return self.rank == 0
 
 
-def _torch_distributed() -> ModuleType:
-    """``torch.distributed``, or RuntimeError saying how to get it."""
+def _torch_distributed(backend: str = "gloo") -> ModuleType:
+    """``torch.distributed`` with the backends ``backend`` names, or RuntimeError saying so."""
     try:
         import torch.distributed as dist
     except ImportError as err:
@@ -45,6 +47,8 @@ def _torch_distributed() -> ModuleType:
         ) from err
     if not dist.is_available() or not dist.is_gloo_available():
         raise RuntimeError("data-parallel training needs a PyTorch built with Gloo")
+    if "nccl" in backend and not dist.is_nccl_available():
+        raise RuntimeError("data-parallel training on CUDA needs a PyTorch built with NCCL")
     return dist
 
 
@@ -68,11 +72,15 @@ def env_rank() -> tuple[int, int] | None:
     return rank, world_size
 
 
-def group_from_env(timeout_s: float = TIMEOUT_S) -> Group | None:
+def group_from_env(timeout_s: float = TIMEOUT_S, backend: str = "gloo") -> Group | None:
     """Join the process group that the environment describes.
 
-    The backend is Gloo, with its rendezvous at ``MASTER_ADDR:MASTER_PORT``. Returns None when no
-    ``RANK``/``WORLD_SIZE`` is set or the world is one process (no group is needed then).
+    The rendezvous is at ``MASTER_ADDR:MASTER_PORT``. Returns None when no ``RANK``/``WORLD_SIZE``
+    is set or the world is one process (no group is needed then).
+
+    Args:
+        timeout_s: how long a collective waits for the other ranks.
+        backend: ``"gloo"`` (CPU tensors), or ``"cpu:gloo,cuda:nccl"`` for a run on GPUs.
 
     Raises:
         RuntimeError: PyTorch is missing, or the rendezvous failed.
@@ -81,10 +89,10 @@ def group_from_env(timeout_s: float = TIMEOUT_S) -> Group | None:
     if place is None or place[1] == 1:
         return None
     rank, world_size = place
-    dist = _torch_distributed()
+    dist = _torch_distributed(backend)
     if not dist.is_initialized():
         dist.init_process_group(
-            "gloo",
+            backend,
             init_method="env://",
             rank=rank,
             world_size=world_size,
@@ -143,8 +151,16 @@ def all_reduce_sum(arrays: Sequence[np.ndarray]) -> None:
 
 def broadcast(arrays: Sequence[np.ndarray], src: int = 0) -> None:
     """Overwrite every array (writable, C-contiguous) with rank ``src``'s, in place."""
+    broadcast_tensors(_tensors(arrays), src)
+
+
+def broadcast_tensors(tensors: Sequence[Any], src: int = 0) -> None:
+    """Overwrite every torch tensor (any shape, on the CPU or a GPU) with rank ``src``'s, in place.
+
+    All ranks pass tensors of the same shapes and dtypes in the same order.
+    """
     dist = _torch_distributed()
     with _lost_ranks(dist, "broadcast"):
-        works = [dist.broadcast(t, src=src, async_op=True) for t in _tensors(arrays)]
+        works = [dist.broadcast(t, src=src, async_op=True) for t in tensors]
         for work in works:
             work.wait()

@@ -150,8 +150,9 @@ class TorchModel:
         model: the cnnlab Classifier; it receives the twin's numbers whenever its state is
             taken (``state_dict``), so it always can be saved as the run's model.
         device: where the twin computes (``cpu``, ``cuda``, ``cuda:1``, ``mps``).
-        wrap: optional ``wrap(twin) -> module`` run for the forward pass instead of the twin
-            (``torch.nn.parallel.DistributedDataParallel``); the parameters stay the twin's.
+        wrap: optional ``wrap(twin) -> module`` run for every training forward pass instead of
+            the twin (``torch.nn.parallel.DistributedDataParallel``); the parameters stay the
+            twin's, and scores without labels come from the twin itself.
 
     Attributes:
         params: ``{public name: tensor}`` the twin's parameter data (updated in place by the
@@ -179,17 +180,18 @@ class TorchModel:
     def _input(self, X: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.asarray(X, dtype=self.model.dtype)).to(self.device)
 
-    def loss(self, X: np.ndarray, y: np.ndarray | None = None) -> Any:
+    def loss(self, X: np.ndarray, y: np.ndarray | None = None, grad_scale: float = 1.0) -> Any:
         """Scores (N, K) as an array for X (N, ...) in eval mode.
 
         With labels y (N,), the training-mode ``(loss, {name: gradient tensor})`` of the data loss
-        plus the L2 term, as :meth:`Classifier.loss`.
+        plus the L2 term, as :meth:`Classifier.loss`; the gradients are those of ``grad_scale``
+        times the loss (a data-parallel rank weights its shard so; the loss returned is not).
         """
         x = self._input(X)
         if y is None:
-            self.module.eval()
+            self.twin.eval()
             with torch.no_grad():
-                return self.module(x).cpu().numpy()
+                return self.twin(x).cpu().numpy()
         self.module.train()
         for leaf in self._leaves.values():
             leaf.grad = None
@@ -198,7 +200,7 @@ class TorchModel:
         if self.model.reg:
             decay = sum((self._leaves[n] ** 2).sum() for n in self.model._decay)
             loss = loss + 0.5 * self.model.reg * decay
-        loss.backward()
+        (loss if grad_scale == 1.0 else loss * grad_scale).backward()
         grads = {
             n: torch.zeros_like(p) if p.grad is None else p.grad for n, p in self._leaves.items()
         }
