@@ -8,7 +8,7 @@ import numpy as np
 
 from cnnlab.nn import BatchNorm2d, Dropout, Flatten, Linear, MaxPool2d, ReLU
 from cnnlab.nn.init import Initializer
-from cnnlab.nn.summary import output_shape
+from cnnlab.nn.summary import output_size
 
 from ._stack import ConvStack
 from .classifier import Classifier
@@ -68,7 +68,7 @@ class MiniAlexNet(Classifier):
             if i - 1 in pool_after:
                 layers[f"pool{i}"] = MaxPool2d(3)
         layers["flatten"] = Flatten()
-        features = int(np.prod(output_shape(stack.net(), input_dim, dtype)[1:]))
+        features = output_size(stack.net(), input_dim, dtype)
         for j, hidden in enumerate(hidden_dims, start=1):
             layers[f"fc{j}"] = Linear(features, hidden, **stack.kw)
             layers[f"fc{j}_relu"] = ReLU()

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from cnnlab.nn import ELU, AvgPool2d, BatchNorm2d, Dropout, Flatten, Linear, MaxPool2d
-from cnnlab.nn.summary import output_shape
+from cnnlab.nn.summary import output_size
 
 from ._stack import ConvStack
 from .classifier import Classifier
@@ -76,7 +76,7 @@ class ChallengeNet(Classifier):
                 layers[f"dropout{i}"] = Dropout(dropout, rng=stack.rng.spawn(1)[0])
             layers[f"pool{i}"] = MaxPool2d(2) if i < len(widths) else AvgPool2d(5, stride=1)
         layers["flatten"] = Flatten()
-        features = int(np.prod(output_shape(stack.net(), (c, h, w), dtype)[1:]))
+        features = output_size(stack.net(), (c, h, w), dtype)
         dense = {**stack.kw, "weight_init": "xavier_uniform"}
         for j, hidden in enumerate([*hidden_dims, num_classes], start=1):
             layers[f"fc{j}"] = Linear(features, hidden, **dense)

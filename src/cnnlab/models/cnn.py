@@ -9,7 +9,7 @@ import numpy as np
 
 from cnnlab.nn import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
 from cnnlab.nn.init import as_generator
-from cnnlab.nn.summary import output_shape
+from cnnlab.nn.summary import output_size
 
 from .classifier import Classifier
 
@@ -58,7 +58,7 @@ class ThreeLayerConvNet(Classifier):
                 "pool": MaxPool2d(2, stride=2),
             }
         )
-        flat = int(np.prod(output_shape(features, input_dim, dtype)[1:]))
+        flat = output_size(features, input_dim, dtype)
         net = Sequential(
             {
                 **dict(features.named_children()),

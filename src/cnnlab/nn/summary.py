@@ -133,3 +133,12 @@ def output_shape(module: Module, input_shape: Sequence[int], dtype: type = np.fl
     """
     with eval_mode(module):
         return module.forward(np.zeros((1, *input_shape), dtype=dtype)).shape
+
+
+def output_size(module: Module, input_shape: Sequence[int], dtype: type = np.float32) -> int:
+    """Number of values in ``module``'s output for one input of ``input_shape``.
+
+    The product of :func:`output_shape` without its batch axis: the features a flatten of that
+    output gives, the input width of a fully-connected layer that follows it.
+    """
+    return int(np.prod(output_shape(module, input_shape, dtype)[1:]))
