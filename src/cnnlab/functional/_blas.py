@@ -19,11 +19,10 @@ Every argument is checked before the call, so a wrong call raises instead of rea
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import glob
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -172,28 +171,14 @@ def gemm(
     return out
 
 
-def _thread_controls() -> tuple[Callable[[], int], Callable[[int], int] | None]:
-    """(get the BLAS thread count, set it for the calling thread only, or None).
-
-    NumPy's OpenBLAS (0.3.27 and later) has both; elsewhere the count is the number of cores and
-    the per-thread setting is missing.
-    """
+def _thread_getter() -> Callable[[], int]:
+    """A cheap query of the BLAS thread count (NumPy's OpenBLAS), else the core count."""
     if BACKEND.name == "numpy":
         lib = ctypes.CDLL(BACKEND.library)
         get = lib.scipy_openblas_get_num_threads64_
         get.restype, get.argtypes = ctypes.c_int, []
-        local = getattr(lib, "openblas_set_num_threads_local", None)
-        if local is not None:
-            local.restype, local.argtypes = ctypes.c_int, [ctypes.c_int]
-        return get, local
-    return (lambda: os.cpu_count() or 1), None
-
-
-_GET_THREADS, _SET_LOCAL_THREADS = _thread_controls()
-
-#: Whether :func:`single_threaded` can keep BLAS to one thread per calling thread, so that
-#: several Python threads may each run their own GEMMs side by side.
-CAN_SPLIT = _SET_LOCAL_THREADS is not None
+        return get
+    return lambda: os.cpu_count() or 1
 
 
 def blas_threads() -> int:
@@ -205,14 +190,4 @@ def blas_threads() -> int:
     return _GET_THREADS()
 
 
-@contextlib.contextmanager
-def single_threaded() -> Iterator[None]:
-    """BLAS calls of the calling thread use one thread inside the block (when CAN_SPLIT)."""
-    if _SET_LOCAL_THREADS is None:
-        yield
-        return
-    before = _SET_LOCAL_THREADS(1)
-    try:
-        yield
-    finally:
-        _SET_LOCAL_THREADS(before)
+_GET_THREADS = _thread_getter()

@@ -33,21 +33,13 @@ memory-bound and :mod:`cnnlab.functional._im2col` is faster (see :mod:`cnnlab.fu
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
 import numpy as np
 
 from cnnlab.functional import _parallel
-from cnnlab.functional._blas import CAN_SPLIT, gemm, single_threaded
+from cnnlab.functional._blas import gemm
 from cnnlab.functional._windows import Window2d
-
-T = TypeVar("T")
-
-#: Bytes of operand columns per tile (see :meth:`Plan._shares`): measured on one core, 1-2 MB
-#: tiles made the weight-gradient GEMMs of a 32-channel layer 1.5x faster than whole rows.
-TILE_BYTES = 1 << 21
 
 
 def _phase_range(phase: int, stride: int, pad: int, size: int, grid: int) -> tuple[int, int, int]:
@@ -146,23 +138,9 @@ class Plan:
         ho, wo = self.geom.out
         return full.reshape(-1, self.x_shape[0], *self.grid)[:, :, :ho, :wo]
 
-    def _shares(self, fn: Callable[[list[slice]], T], column_bytes: int) -> list[T]:
-        """``fn(tiles)`` for each thread's share of the L grid columns; the results in order.
-
-        Each thread takes a contiguous share of the columns and calls BLAS single-threaded on
-        it (two small GEMMs side by side scale better than one GEMM on two threads), walking
-        the share in tiles of about :data:`TILE_BYTES` of operands, so that the K offsets' GEMMs
-        on one tile find it in cache. Without per-thread BLAS control: one call, one tile.
-        """
-        if not CAN_SPLIT:
-            return [fn([slice(0, self.length)])]
-        tile = max(256, TILE_BYTES // column_bytes)
-
-        def share(s: slice) -> T:
-            with single_threaded():
-                return fn([slice(c, min(c + tile, s.stop)) for c in range(s.start, s.stop, tile)])
-
-        return _parallel.map_slices(share, self.length, self.length * column_bytes // 4)
+    def _windows(self, buf: np.ndarray) -> list[np.ndarray]:
+        """Per kernel offset, the (channels, L) column window of ``buf`` it reads."""
+        return [buf[:, start : start + self.length] for start in self.starts]
 
     def forward(self, xbuf: np.ndarray, w_offsets: np.ndarray) -> np.ndarray:
         """Convolution without bias, one GEMM per kernel offset on shifted column windows.
@@ -176,15 +154,8 @@ class Plan:
         """
         n_filters = w_offsets.shape[1]
         full = np.empty((n_filters, self.length), dtype=xbuf.dtype)
-        starts = self.starts
-
-        def tiles_forward(tiles: list[slice]) -> None:
-            for t in tiles:
-                for k, start in enumerate(starts):
-                    window = xbuf[:, start + t.start : start + t.stop]
-                    gemm(w_offsets[k], window, full[:, t], beta=float(k > 0))
-
-        self._shares(tiles_forward, (xbuf.shape[0] + n_filters) * xbuf.itemsize)
+        for k, window in enumerate(self._windows(xbuf)):
+            gemm(w_offsets[k], window, full, beta=float(k > 0))
         return self._valid(full).transpose(1, 0, 2, 3)
 
     def backward(
@@ -195,30 +166,16 @@ class Plan:
         dpad = np.zeros((dout.shape[1], front + self.length), dtype=dout.dtype)
         dfull = dpad[:, front:]
         _parallel.copy(self._valid(dfull), dout.transpose(1, 0, 2, 3))
-        starts, length = self.starts, self.length
-        column_bytes = (xbuf.shape[0] + dout.shape[1]) * xbuf.itemsize
 
-        def tiles_dw(tiles: list[slice]) -> np.ndarray:
-            partial = np.empty_like(w_offsets)  # this share's sum over its columns
-            for i, t in enumerate(tiles):
-                for k, start in enumerate(starts):
-                    window = xbuf[:, start + t.start : start + t.stop]
-                    gemm(dfull[:, t], window.T, partial[k], beta=float(i > 0))
-            return partial
+        dw_offsets = np.empty_like(w_offsets)
+        for k, window in enumerate(self._windows(xbuf)):
+            gemm(dfull, window.T, dw_offsets[k])
 
-        dw_offsets = np.sum(self._shares(tiles_dw, column_bytes), axis=0, dtype=xbuf.dtype)
-
-        dxbuf = np.empty((xbuf.shape[0], len(self.phases) * length), dtype=xbuf.dtype)
-        offsets = list(zip(self.offset_phase, self.offset_shift, strict=True))
-
-        def tiles_dx(tiles: list[slice]) -> None:
-            for t in tiles:
-                started = [False] * len(self.phases)
-                for k, (p, shift) in enumerate(offsets):
-                    src = dpad[:, front - shift + t.start : front - shift + t.stop]
-                    block = dxbuf[:, p * length + t.start : p * length + t.stop]
-                    gemm(w_offsets[k].T, src, block, beta=float(started[p]))
-                    started[p] = True
-
-        self._shares(tiles_dx, column_bytes)
+        dxbuf = np.empty((xbuf.shape[0], len(self.phases) * self.length), dtype=xbuf.dtype)
+        started = [False] * len(self.phases)
+        for k, (p, shift) in enumerate(zip(self.offset_phase, self.offset_shift, strict=True)):
+            src = dpad[:, front - shift : front - shift + self.length]
+            block = dxbuf[:, p * self.length : (p + 1) * self.length]
+            gemm(w_offsets[k].T, src, block, beta=float(started[p]))
+            started[p] = True
         return self.gather_input_grad(dxbuf), dw_offsets
