@@ -138,8 +138,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _add_distributed_options(p: argparse.ArgumentParser) -> None:
     """--nproc and torchrun's rendezvous options (:mod:`cnnlab.distributed`)."""
     g = p.add_argument_group(
-        "data-parallel training (torch.distributed, Gloo; the same global batch split over "
-        "the processes)"
+        "data-parallel training (torch.distributed: Gloo, NCCL for --engine torch on GPUs; "
+        "the same global batch split over the processes)"
     )
     g.add_argument("--nproc", type=int, default=1, help="processes on this machine")
     g.add_argument("--nnodes", type=int, default=1, help="machines in the run")

@@ -6,6 +6,8 @@
 - :mod:`~cnnlab.distributed.sharding`: which part of every global batch a rank computes;
 - :mod:`~cnnlab.distributed.solver`: :class:`DataParallelSolver`, the Solver whose gradients
   are averaged over the ranks before the update;
+- :mod:`~cnnlab.distributed.torch_solver`: ``DataParallelTorchSolver``, the torch engine's
+  twin under ``DistributedDataParallel`` (Gloo on CPUs, NCCL on GPUs; imported when asked for);
 - :mod:`~cnnlab.distributed.launcher`: ``cnnlab train --nproc N``, the processes of one
   machine started and watched (one that fails stops the others).
 

@@ -136,6 +136,15 @@ def _lost_ranks(dist: ModuleType, what: str) -> Iterator[None]:
         ) from err
 
 
+def collectives(what: str) -> contextlib.AbstractContextManager[None]:
+    """A context for code that runs collectives of its own (DDP's backward pass, named ``what``).
+
+    A RuntimeError in it (Gloo and NCCL raise one when a rank died, hung or stopped) becomes the
+    one RuntimeError of :func:`all_reduce_sum`, which names the run's stop and keeps the detail.
+    """
+    return _lost_ranks(_torch_distributed(), what)
+
+
 def all_reduce_sum(arrays: Sequence[np.ndarray]) -> None:
     """Replace every array (any shape, writable, C-contiguous) by its sum over the ranks, in place.
 

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
-from cnnlab.distributed.group import Group, all_reduce_sum, broadcast_tensors
+from cnnlab.distributed.group import Group, all_reduce_sum, broadcast_tensors, collectives
 from cnnlab.distributed.sharding import shard
 from cnnlab.distributed.solver import DataParallelSolver
 from cnnlab.models.classifier import Classifier
@@ -108,9 +108,10 @@ class DataParallelTorchSolver(DataParallelSolver, TorchSolver):
         """
         part = shard(len(X_batch), self.group.rank, self.group.world_size)
         weight = (part.stop - part.start) / len(X_batch)
-        loss, grads = self.model.loss(
-            X_batch[part], y_batch[part], grad_scale=weight * self.group.world_size
-        )
+        with collectives("DistributedDataParallel's backward pass"):
+            loss, grads = self.model.loss(
+                X_batch[part], y_batch[part], grad_scale=weight * self.group.world_size
+            )
         total = np.array([loss * weight])
         all_reduce_sum([total])
         self._broadcast_buffers()
