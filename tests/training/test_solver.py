@@ -225,10 +225,10 @@ def test_a_second_ctrl_c_interrupts_at_once():
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with StopRequests() as stop:
-            os.kill(os.getpid(), signal.SIGINT)
+            signal.raise_signal(signal.SIGINT)
             assert stop.requested == "SIGINT"
             with pytest.raises(KeyboardInterrupt):
-                os.kill(os.getpid(), signal.SIGINT)
+                signal.raise_signal(signal.SIGINT)
         assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     finally:
         signal.signal(signal.SIGINT, previous)

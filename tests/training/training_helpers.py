@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 from typing import Any
 
@@ -122,7 +121,7 @@ def send_signal_at(call: int, signum: int = signal.SIGTERM) -> Any:
 
     def hook(n: int) -> None:
         if n == call:
-            os.kill(os.getpid(), signum)
+            signal.raise_signal(signum)  # to this thread, not a pool worker
 
     return hook
 
