@@ -41,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench_train import batches, cnnlab_step
 from cnnlab import timing
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,34 +69,6 @@ def build(model: str, path: str, widths: tuple[int, ...]):
     return forward_only(explicit)
 
 
-def batches(model, batch: int, count: int = 4) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``count`` seeded batches of normal images (N, *input_shape) and labels (N,)."""
-    rng = np.random.default_rng(1)
-    return [
-        (
-            rng.standard_normal((batch, *model.input_shape)).astype(np.float32),
-            rng.integers(0, 10, size=batch),
-        )
-        for _ in range(count)
-    ]
-
-
-def make_step(model, rule_name: str, config: dict):
-    """One training step: loss and gradients, then the update rule on every parameter."""
-    from cnnlab.training import optim
-
-    rule = optim.get_rule(rule_name)
-    configs = {name: dict(config) for name in model.params}
-
-    def step(X: np.ndarray, y: np.ndarray) -> float:
-        loss, grads = model.loss(X, y)
-        for name, w in model.params.items():
-            w[...], configs[name] = rule(w, grads[name], configs[name])
-        return float(loss)
-
-    return step
-
-
 def _rss_mb() -> float:
     """The RSS high-water mark of this process in MiB (ru_maxrss is KiB on Linux)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -107,8 +80,8 @@ def child(args: argparse.Namespace) -> dict:
     _, rule, config, _ = CASES[model_name]
     with timing.limit_threads(args.threads):
         model = build(model_name, path, args.widths)
-        data = batches(model, args.batch)
-        step = make_step(model, rule, config)
+        data = batches(model.input_shape, args.batch, np.float32)
+        step = cnnlab_step(model, rule, config)
         rss_before = _rss_mb()
         for i in range(args.warmup):
             step(*data[i % len(data)])
@@ -143,7 +116,7 @@ def child_cmd(args: argparse.Namespace, model: str, path: str, batch: int, steps
 def agreement(model_name: str, batch: int, widths: tuple[int, ...]) -> dict:
     """Loss and gradients of both paths on one batch: the largest relative differences."""
     explicit, tape = build(model_name, "explicit", widths), build(model_name, "tape", widths)
-    X, y = batches(explicit, batch, count=1)[0]
+    X, y = batches(explicit.input_shape, batch, np.float32, count=1)[0]
     loss, grads = explicit.loss(X, y)
     t_loss, t_grads = tape.loss(X, y)
     worst = max(
