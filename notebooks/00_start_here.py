@@ -110,7 +110,7 @@ config = TrainConfig(
     seed=0,
 )
 run_dir = out_dir("start_here") / "three_layer"
-result = train(config, run_dir, verbose=not SMALL, progress_bar=False)
+result = train(config, run_dir, overwrite=True, verbose=not SMALL, progress_bar=False)
 print(f"validation accuracy {result.val_acc:.3f}, test accuracy {result.test_acc:.3f}")
 print(f"{result.seconds:.1f} s; run folder: {result.run_dir}")
 

@@ -193,7 +193,11 @@ cfg = dataclasses.replace(
     model="allconv",
     model_kwargs=pick({}, {"widths": [4, 8]}),
 )
-allconv_result = experiment.train(cfg, OUT / "allconv", verbose=not SMALL, progress_bar=False)
+# run the notebook again and it continues (or reuses) this run from its checkpoint
+resume = (OUT / "allconv" / "checkpoint.npz").exists()
+allconv_result = experiment.train(
+    cfg, OUT / "allconv", resume=resume, verbose=not SMALL, progress_bar=False
+)
 compare(
     [
         ("MiniAlexNet", sum(v.size for v in model.params.values()), plain["test_acc"]),

@@ -7,7 +7,9 @@ documentation shows. The numbers a small run prints mean nothing; it only proves
 cell runs.
 
 ``CNNLAB_NOTEBOOK_OUT`` names the folder the notebooks write their runs into (a fresh
-temporary folder when unset).
+temporary folder when unset). Given a folder that a notebook (or ``cnnlab recipe run NAME --out
+$CNNLAB_NOTEBOOK_OUT/<notebook>/<name>``) already filled, the recipes and long runs found there
+are read back, not trained again.
 """
 
 from __future__ import annotations

@@ -65,3 +65,49 @@ def test_cli_unknown_recipe_is_one_line(capsys):
 def test_cli_recipe_without_action_shows_help(capsys):
     assert main(["recipe"]) == 2
     assert "list" in capsys.readouterr().out
+
+
+def counting_recipe(out, tiny=False, seed=0):
+    """Counts its calls in calls.txt."""
+    calls = out / "calls.txt"
+    calls.write_text(str(int(calls.read_text()) + 1 if calls.exists() else 1))
+    return {"calls": int(calls.read_text())}
+
+
+@pytest.fixture
+def with_counting(monkeypatch):
+    monkeypatch.setitem(recipes.RECIPES, "count", recipes.Recipe(counting_recipe, "counts", "1"))
+
+
+def test_a_finished_recipe_is_reused_not_repeated(with_counting, tmp_path):
+    first = recipes.run_recipe("count", tmp_path, seed=2)
+    assert recipes.run_recipe("count", tmp_path, seed=2) == first
+    assert (tmp_path / "calls.txt").read_text() == "1"
+
+
+@pytest.mark.parametrize(
+    ("name", "tiny", "seed"), [("count", True, 2), ("count", False, 3), ("fake", False, 2)]
+)
+def test_a_folder_holding_another_setting_is_refused(
+    with_counting, with_fake, tmp_path, name, tiny, seed
+):
+    recipes.run_recipe("count", tmp_path, seed=2)
+    with pytest.raises(ValueError, match=r"already holds recipe 'count' \(tiny=False, seed=2\)"):
+        recipes.run_recipe(name, tmp_path, tiny=tiny, seed=seed)
+    assert (tmp_path / "calls.txt").read_text() == "1"
+
+
+@pytest.mark.parametrize("text", ["{not json", "[1, 2]"])
+def test_a_damaged_record_is_named(with_counting, tmp_path, text):
+    (tmp_path / "recipe.json").write_text(text)
+    with pytest.raises(ValueError, match=r"recipe\.json is not .*remove it to run again"):
+        recipes.run_recipe("count", tmp_path)
+
+
+def test_cli_says_when_it_reuses_a_record(with_counting, tmp_path, capsys):
+    args = ["recipe", "run", "count", "--out", str(tmp_path)]
+    assert main(args) == 0
+    assert "wrote" in capsys.readouterr().out
+    assert main(args) == 0
+    assert "already run, results read from" in capsys.readouterr().out
+    assert (tmp_path / "calls.txt").read_text() == "1"

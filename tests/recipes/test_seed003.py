@@ -71,3 +71,19 @@ def test_confidence_table_is_the_models_test_predictions(comparison):
             assert row["probability"] == pytest.approx(probs[i].max(), rel=1e-12)
             assert row["loss"] == pytest.approx(-np.log(probs[i, data.y_test[i]]), rel=1e-12)
             assert row["true"] == data.class_names[data.y_test[i]]
+
+
+def test_a_recipe_cut_after_its_first_run_resumes_and_gives_the_same_figures(comparison, tmp_path):
+    """Lose the record and the second run, as a kill during the second run would: the run
+    again resumes the first (nothing to train) and retrains the second from its seed."""
+    import shutil
+
+    out, record = comparison
+    cut = tmp_path / "cut"
+    shutil.copytree(out, cut)
+    (cut / "recipe.json").unlink()
+    shutil.rmtree(cut / "batchnorm")
+    again = run_recipe("seed003-batchnorm", cut, tiny=True, seed=1)
+    for name in ("plain", "batchnorm"):
+        for key in ("val_acc", "test_acc", "train_acc", "confidence_cases"):
+            assert again["results"][name][key] == record["results"][name][key], (name, key)

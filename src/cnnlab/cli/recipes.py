@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from cnnlab.cli._common import add_command, add_seed_option
 
@@ -32,7 +33,8 @@ def run_help(args: argparse.Namespace) -> int:
 
     `cnnlab recipe list` prints every recipe with what the seed reports for it;
     `cnnlab recipe run NAME [--tiny] [--out DIR]` runs one, writes its figures into DIR and
-    records its measured figures next to the seed's in DIR/recipe.json.
+    records its measured figures next to the seed's in DIR/recipe.json; run again into the same
+    DIR, it prints that record (a finished recipe is not repeated; an interrupted one resumes).
     """
     args.parser.print_help()
     return 2
@@ -53,11 +55,15 @@ def run_run(args: argparse.Namespace) -> int:
 
     Prints the measured results beside the seed's figure.
     """
-    from cnnlab.recipes import run_recipe
+    from cnnlab.recipes import RECORD_FILE, finished_record, run_recipe
 
-    out = args.out or f"recipes_out/{args.name}"
+    out = Path(args.out or f"recipes_out/{args.name}")
+    reused = finished_record(out) is not None
     record = run_recipe(args.name, out, tiny=args.tiny, seed=args.seed)
     print(json.dumps(record["results"], indent=2))
     print(f"seed: {record['seed_figure']}")
-    print(f"recipe {args.name}: wrote {out}/ ({record['seconds']:.1f} s)")
+    if reused:
+        print(f"recipe {args.name}: already run, results read from {out / RECORD_FILE}")
+    else:
+        print(f"recipe {args.name}: wrote {out}/ ({record['seconds']:.1f} s)")
     return 0

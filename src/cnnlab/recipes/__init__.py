@@ -10,7 +10,9 @@ and ``--tiny``); the figures it then measures mean nothing.
 the seed's own figure as text, to read beside the measured one. The recipes of seed NNN live in
 ``recipes/seedNNN*.py``, one module per seed (or per seed question); their modules import the
 heavy parts (data, PyTorch) inside the functions, so that listing the recipes is quick.
-:func:`run_recipe` runs one and records it in ``out/recipe.json``.
+:func:`run_recipe` runs one and records it in ``out/recipe.json``; asked again for the same
+folder, name, size and seed, it returns that record instead of training again (as ``make`` does),
+so that a notebook and the command line can share one long run.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from typing import Any, NamedTuple
 
 from cnnlab._io import atomic_open
 from cnnlab.recipes import seed000, seed002_q1, seed003, seed004
+
+#: The record of a finished recipe run, in its output folder.
+RECORD_FILE = "recipe.json"
 
 
 class Recipe(NamedTuple):
@@ -108,6 +113,11 @@ def run_recipe(
 ) -> dict[str, Any]:
     """Run the recipe ``name`` into the folder ``out`` and record it in ``out/recipe.json``.
 
+    A folder whose recipe.json already records this recipe with the same ``tiny`` and ``seed``
+    is not run again: its record is returned (a finished run is reused, not repeated). An
+    interrupted recipe leaves no recipe.json; run again, its training runs resume from their
+    checkpoints.
+
     Args:
         name: a key of :data:`RECIPES`.
         out: the output folder (created if missing).
@@ -119,10 +129,18 @@ def run_recipe(
         and ``results`` (the recipe's own dict).
 
     Raises:
-        ValueError: unknown name.
+        ValueError: unknown name, or ``out`` holds another recipe's (or another setting's) record.
     """
     recipe = get(name)
     folder = Path(out)
+    done = finished_record(folder)
+    if done is not None:
+        if (done.get("name"), done.get("tiny"), done.get("seed")) == (name, tiny, seed):
+            return done
+        raise ValueError(
+            f"recipe: {folder} already holds recipe {done.get('name')!r} (tiny={done.get('tiny')}, "
+            f"seed={done.get('seed')}); give another folder or remove it"
+        )
     folder.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     results = recipe.fn(folder, tiny=tiny, seed=seed)
@@ -135,6 +153,26 @@ def run_recipe(
         "seconds": time.perf_counter() - start,
         "results": results,
     }
-    with atomic_open(folder / "recipe.json") as f:
+    with atomic_open(folder / RECORD_FILE) as f:
         f.write(json.dumps(record, indent=2).encode())
+    return record
+
+
+def finished_record(folder: Path) -> dict[str, Any] | None:
+    """The recipe.json in ``folder`` as a dict, or None when there is none.
+
+    Raises:
+        ValueError: the file is not a JSON object.
+    """
+    path = folder / RECORD_FILE
+    if not path.exists():
+        return None
+    try:
+        record = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(
+            f"recipe: {path} is not valid JSON ({err}); remove it to run again"
+        ) from None
+    if not isinstance(record, dict):
+        raise ValueError(f"recipe: {path} is not a recipe record; remove it to run again")
     return record

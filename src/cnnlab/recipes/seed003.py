@@ -23,7 +23,7 @@ import numpy as np
 from cnnlab import experiment
 from cnnlab.experiment import TrainConfig
 from cnnlab.metrics import confidence_cases, sample_losses
-from cnnlab.runs import read_json
+from cnnlab.runs import CHECKPOINT_FILE, read_json
 from cnnlab.saving import load
 from cnnlab.viz.compare import plot_accuracy_comparison
 from cnnlab.viz.graph import model_graph, plot_model_graph
@@ -78,11 +78,17 @@ def _case_table(probs: np.ndarray, labels: np.ndarray, names: tuple[str, ...]) -
 def train_and_inspect(out: Path, cfg: TrainConfig, verbose: bool = True) -> dict[str, Any]:
     """Train ``cfg`` into the run folder ``out`` and draw the practical's figures there.
 
+    A folder that holds this run's checkpoint (an interrupted or finished earlier call) is
+    resumed, not refused.
+
     Returns:
         Validation, test and last training accuracy, training seconds, the mean loss of the
         right and of the wrong test predictions, and the confidence-case table.
     """
-    result = experiment.train(cfg, out, verbose=verbose)
+    resume = (out / CHECKPOINT_FILE).exists()  # an interrupted recipe continues where it was
+    result = experiment.train(cfg, out, resume=resume, verbose=verbose)
+    if result.interrupted:
+        raise KeyboardInterrupt(f"{out} interrupted; run the recipe again to resume")
     model = load(out)
     data = experiment.load_data(cfg.resolved())
     probs = model.predict_proba(data.X_test)
