@@ -87,6 +87,14 @@ def test_grid_parsing_and_random_points():
         parse_grid(["lr=1", "lr=2"])
 
 
+def test_grid_values_may_be_lists_with_commas():
+    grid = parse_grid(["widths=[16,16,32],[32, 32, 64]", 'kw={"a":1,"b":2},x'])
+    assert grid == {"widths": [[16, 16, 32], [32, 32, 64]], "kw": [{"a": 1, "b": 2}, "x"]}
+    for bad in ("widths=[16,16", "widths=16],[3"):
+        with pytest.raises(ValueError, match=r"--grid: unbalanced brackets in 'widths="):
+            parse_grid([bad])
+
+
 def test_failed_trials_are_kept_but_never_chosen():
     from cnnlab.training.tuning import SearchResult, Trial
 

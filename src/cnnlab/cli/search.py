@@ -74,10 +74,11 @@ def parse_grid(items: list[str]) -> dict[str, list[Any]]:
     """Parse ``KEY=V1,V2,...`` items into a list of values per key.
 
     ``["lr=0.01,0.05", "optimizer=sgd,adam"]`` -> ``{"lr": [0.01, 0.05], ...}`` (each value read as
-    JSON where it parses, else kept as text).
+    JSON where it parses, else kept as text). Commas inside brackets belong to the value:
+    ``"widths=[16,16,32],[32,32,64]"`` gives two lists.
 
     Raises:
-        ValueError: an item without ``=``, a repeated key or an empty list.
+        ValueError: an item without ``=``, a repeated key, an empty list or unbalanced brackets.
     """
     grid: dict[str, list[Any]] = {}
     for item in items:
@@ -87,8 +88,23 @@ def parse_grid(items: list[str]) -> dict[str, list[Any]]:
             raise ValueError(f"--grid expects KEY=V1,V2,..., got {item!r}")
         if key in grid:
             raise ValueError(f"--grid: {key!r} is given twice")
-        grid[key] = [_value(v.strip()) for v in values.split(",")]
+        grid[key] = [_value(v.strip()) for v in _split_values(item, values)]
     return grid
+
+
+def _split_values(item: str, values: str) -> list[str]:
+    """``values`` cut at the commas outside brackets (``item`` names it in errors)."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(values):
+        depth += (char in "[{") - (char in "]}")
+        if depth < 0:
+            break
+        if char == "," and depth == 0:
+            parts.append(values[start:i])
+            start = i + 1
+    if depth != 0:
+        raise ValueError(f"--grid: unbalanced brackets in {item!r}")
+    return [*parts, values[start:]]
 
 
 def _value(text: str) -> Any:
