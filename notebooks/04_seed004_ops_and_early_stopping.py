@@ -26,8 +26,8 @@
 #   trained 1000 iterations with validation checks, then with early stopping
 # - 3.2.2 Tuning two hyperparameters (learning rate and widths) by grid search
 #
-# The seed's graph API runs as `cnnlab.compat.seed004`; the training is the recipe
-# `seed004-early-stopping` (`cnnlab recipe run seed004-early-stopping`).
+# The seed's graph API runs as `cnnlab.compat.seed004`; the training is the recipes
+# `seed004-early-stopping` and `seed004-grid-search` (`cnnlab recipe run NAME`).
 
 # %%
 import sys
@@ -41,8 +41,6 @@ from nbsetting import SMALL, compare, out_dir, pick, show, show_file
 from cnnlab.compat.seed004 import Variable
 from cnnlab.data import load_mnist
 from cnnlab.recipes import run_recipe
-from cnnlab.recipes.seed004 import FULL, TINY, centre_crop_accuracy, cropped_data, train_spatial_sum
-from cnnlab.viz.curves import plot_check_curves
 from cnnlab.viz.regions import SEED_LABELS, SEED_POINTS, plot_decision_regions
 
 sys.path.insert(0, str(Path.cwd().parent))  # the repository root: examples/ holds the seed's net
@@ -141,23 +139,15 @@ show_file(OUT / "early_stopping" / "curves_early_stopping.png")
 # is used once, for the winner.
 
 # %%
-scale = pick(FULL, TINY)
-data = cropped_data(scale)
-learning_rates = pick((0.02, 0.05, 0.1), (0.05, 0.1))
-widths_grid = pick(((16, 16, 32), (32, 32, 64)), ((4, 4, 8),))
-results = {}
-for lr in learning_rates:
-    for widths in widths_grid:
-        solver = train_spatial_sum(
-            data, scale, seed=0, patience=scale.patience, lr=lr, widths=widths
-        )
-        results[lr, widths] = solver
-best = max(results, key=lambda key: results[key].best_val_acc)
+search = run_recipe("seed004-grid-search", OUT / "grid_search", tiny=SMALL)["results"]
 compare(
-    [(lr, str(widths), s.best_val_acc, s.t) for (lr, widths), s in results.items()],
+    [(row["lr"], row["widths"], row["val_acc"], row["iterations"]) for row in search["grid"]],
     header=("learning rate", "widths", "best validation", "iterations"),
 )
-winner = results[best]
-test_acc = centre_crop_accuracy(winner.model, data)
-print(f"best: learning rate {best[0]}, widths {best[1]}; test accuracy {test_acc:.3f}")
-show(plot_check_curves(winner.history, stopped_at=winner.stopped_at))
+winner = search["winner"]
+print(
+    f"best: learning rate {winner['lr']}, widths {winner['widths']}; "
+    f"test accuracy {search['winner_test_acc']:.3f}"
+)
+show_file(OUT / "grid_search" / "val_acc.png")
+show_file(OUT / "grid_search" / "curves_winner.png")

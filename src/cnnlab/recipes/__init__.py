@@ -72,6 +72,11 @@ RECIPES: dict[str, Recipe] = {
         "Seed 004 3.2.1: the spatial-sum CIFAR net, SGD 0.05, 1000 iterations, checks every 50",
         "loss and validation-accuracy curves; test accuracy with early stopping (no number given)",
     ),
+    "seed004-grid-search": Recipe(
+        seed004.grid_search,
+        "Seed 004 3.2.2: learning rate 0.02/0.05/0.1 x widths 16-16-32/32-32-64, early stopping",
+        "the winner's test accuracy (no number given; the default 0.05, 16-16-32 is the baseline)",
+    ),
     "seed000-barebones-three-layer": Recipe(
         seed000.barebones_three_layer,
         "TF notebook part II: barebones three-layer ConvNet, plain SGD 3e-3, one epoch",

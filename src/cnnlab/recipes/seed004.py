@@ -22,11 +22,15 @@ from cnnlab.metrics import accuracy
 from cnnlab.models import SpatialSumNet
 from cnnlab.training.solver import Solver
 from cnnlab.viz.curves import plot_check_curves
+from cnnlab.viz.search import plot_search
 
 CROP = 24
 LR, BATCH, ITERATIONS, CHECK_EVERY = 0.05, 100, 1000, 50
 #: early stopping: checks without a new best validation accuracy before training stops
 PATIENCE = 5
+#: 3.2.2's two factors: the learning rate, and the widths of the three convolutions
+GRID_LRS, GRID_WIDTHS = (0.02, 0.05, 0.1), ((16, 16, 32), (32, 32, 64))
+TINY_LRS, TINY_WIDTHS = (0.05, 0.1), ((4, 4, 8),)
 
 
 class Scale(NamedTuple):
@@ -121,3 +125,44 @@ def early_stopping(out: Path, tiny: bool = False, seed: int = 0) -> dict[str, An
             "checks": dict(zip(solver.check_iterations, solver.check_val_acc, strict=True)),
         }
     return results
+
+
+def grid_search(out: Path, tiny: bool = False, seed: int = 0) -> dict[str, Any]:
+    """3.2.2: learning rate x convolution widths, each point trained with early stopping.
+
+    Every grid point runs the seed's loop (:func:`train_spatial_sum`, patience ``PATIENCE``)
+    from the same seed and is judged by its best validation accuracy; only the winner sees the
+    test set. Writes val_acc.png (the grid as a heat map, the winner outlined) and
+    curves_winner.png.
+
+    Returns:
+        One row per point (lr, widths, best validation accuracy, iterations, stopping point),
+        the winner's point and its test accuracy.
+    """
+    scale = TINY if tiny else FULL
+    data = cropped_data(scale)
+    rows, solvers = [], []
+    for lr in TINY_LRS if tiny else GRID_LRS:
+        for widths in TINY_WIDTHS if tiny else GRID_WIDTHS:
+            solver = train_spatial_sum(data, scale, seed, scale.patience, lr=lr, widths=widths)
+            solvers.append(solver)
+            rows.append(
+                {
+                    "lr": lr,
+                    "widths": str(list(widths)),
+                    "val_acc": solver.best_val_acc,
+                    "status": "ok",
+                    "iterations": solver.t,
+                    "stopped_at": solver.stopped_at,
+                }
+            )
+    plot_search(rows, ["lr", "widths"], path=out / "val_acc.png")
+    best = int(np.argmax([row["val_acc"] for row in rows]))
+    winner = solvers[best]
+    plot_check_curves(winner.history, stopped_at=winner.stopped_at, path=out / "curves_winner.png")
+    return {
+        "grid": rows,
+        "winner": {"lr": rows[best]["lr"], "widths": rows[best]["widths"]},
+        "winner_val_acc": winner.best_val_acc,
+        "winner_test_acc": centre_crop_accuracy(winner.model, data),
+    }
