@@ -61,7 +61,7 @@ LOADED = {("script", "src"), ("link", "href"), ("img", "src"), ("iframe", "src")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The site built by ``mkdocs build --strict`` into a temporary folder."""
     out = tmp_path_factory.mktemp("site")
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "CNNLAB_DOCS_EXECUTE": "false"}
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "CNNLAB_DOCS_NOTEBOOKS": ""}
     build = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
         cwd=REPO,
@@ -310,3 +310,22 @@ def test_page_renders_in_chromium_without_console_errors(
     with Image.open(shot) as screenshot:
         assert screenshot.height == report["height"] > 600
         assert np.asarray(screenshot.convert("L"), dtype=float).std() > 20
+
+
+def test_executed_notebooks_replace_the_stored_ones(tmp_path, monkeypatch):
+    """CNNLAB_DOCS_NOTEBOOKS=DIR: the pages are DIR/notebooks/NN_name.ipynb, or a named error."""
+    spec = importlib.util.spec_from_file_location("nb_hook", REPO / "docs/hooks/notebooks.py")
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    monkeypatch.delenv("CNNLAB_DOCS_NOTEBOOKS", raising=False)
+    folder, stored = hook.notebook_source(REPO)
+    assert folder == REPO and stored[0] == "notebooks/00_start_here.py"
+    monkeypatch.setenv("CNNLAB_DOCS_NOTEBOOKS", str(tmp_path))
+    with pytest.raises(ValueError, match=r"holds no notebooks/NN_name\.ipynb; write them with"):
+        hook.notebook_source(REPO)
+    (tmp_path / "notebooks").mkdir()
+    for page in stored:
+        (tmp_path / page).with_suffix(".ipynb").write_text("{}")
+    folder, executed = hook.notebook_source(REPO)
+    assert folder == tmp_path.resolve()
+    assert executed == [page.replace(".py", ".ipynb") for page in stored]
