@@ -233,3 +233,30 @@ def test_ndarray_operands_defer_to_the_tensor(rng):
     (a * x - a / (x * x + 1.0)).sum().backward()
     expected = a + 2 * a * x.data / (x.data**2 + 1) ** 2
     np.testing.assert_allclose(x.grad, expected, rtol=1e-14)
+
+
+def test_a_constant_input_skips_its_gradient_and_changes_no_other(rng, monkeypatch):
+    """conv2d/linear on an input that needs no gradient: their backward gets need_dx=False
+    (spied), and the weights' gradients equal, bit for bit, those of a run where it needs one."""
+    x = rng.standard_normal((2, 3, 5, 5))
+    w1, w2 = rng.standard_normal((4, 3, 3, 3)), rng.standard_normal((4 * 5 * 5, 2))
+    calls = []
+    for function in (F._CONV, F._AFFINE):
+
+        def spy(dout, cache, real=function.backward, name=function.name, **kwargs):
+            calls.append((name, kwargs.get("need_dx", True)))
+            return real(dout, cache, **kwargs)
+
+        monkeypatch.setattr(function, "backward", spy)
+    grads = []
+    for needs_grad in (True, False):
+        calls.clear()
+        xt = Tensor(x, requires_grad=needs_grad)
+        params = [Tensor(w1, requires_grad=True), Tensor(w2, requires_grad=True)]
+        out = F.linear(F.relu(F.conv2d(xt, params[0], padding=1)), params[1])
+        out.sum().backward()
+        assert (xt.grad is not None) == needs_grad
+        assert sorted(calls) == [("conv2d", needs_grad), ("linear", True)]
+        grads.append([p.grad for p in params])
+    for with_dx, without_dx in zip(*grads, strict=True):
+        np.testing.assert_array_equal(with_dx, without_dx)

@@ -155,3 +155,22 @@ def test_gemm_rejects_unsupported_views() -> None:
     huge = np.lib.stride_tricks.as_strided(np.zeros(1), shape=(2, 1), strides=(8 * 2**31, 8))
     with pytest.raises(ValueError, match=r"gemm: dimensions exceed scipy BLAS"):
         gemm(huge, np.zeros((1, 2)), np.zeros((2, 2)), backend=BACKENDS["scipy"])
+
+
+@pytest.mark.parametrize(("kernel", "pad"), [(3, 1), (1, 0)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_backward_without_dx_gives_the_same_weight_gradients(kernel, pad, bias, rng, algorithm):
+    """need_dx=False (a network's input): dx None, dw and db bit-identical, every algorithm."""
+    channels = 4
+    x = rng.standard_normal((2, channels, 6, 6)).astype(np.float32)
+    w = rng.standard_normal((3, channels, kernel, kernel)).astype(np.float32)
+    b = rng.standard_normal(3).astype(np.float32) if bias else None
+    out, cache = conv_forward(x, w, b, {"pad": pad})
+    dout = rng.standard_normal(out.shape).astype(np.float32)
+    dx, dw, db = conv_backward(dout, cache)
+    none, dw_only, db_only = conv_backward(dout, cache, need_dx=False)
+    assert none is None and dx.shape == x.shape
+    np.testing.assert_array_equal(dw_only, dw)
+    assert (db_only is None) == (not bias)
+    if bias:
+        np.testing.assert_array_equal(db_only, db)

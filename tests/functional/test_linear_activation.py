@@ -42,3 +42,15 @@ def test_affine_keeps_float32(rng):
     out, cache = affine_forward(x, w, b)
     grads = affine_backward(np.ones_like(out), cache)
     assert [a.dtype for a in (out, *grads)] == [np.float32] * 4
+
+
+def test_affine_backward_without_dx(rng):
+    x = rng.standard_normal((4, 3, 2))
+    w, b = rng.standard_normal((6, 5)), rng.standard_normal(5)
+    out, cache = affine_forward(x, w, b)
+    dout = rng.standard_normal(out.shape)
+    dx, dw, db = affine_backward(dout, cache)
+    assert dx.shape == x.shape
+    assert affine_backward(dout, cache, need_dx=False)[0] is None
+    np.testing.assert_array_equal(affine_backward(dout, cache, need_dx=False)[1], dw)
+    np.testing.assert_array_equal(affine_backward(dout, cache, need_dx=False)[2], db)

@@ -87,8 +87,8 @@ def flatten(x: Tensor) -> Tensor:
 
 # --- layers -----------------------------------------------------------------------------------
 
-_CONV = Function("conv2d", ops.conv_forward, ops.conv_backward, arity=3)
-_AFFINE = Function("linear", ops.affine_forward, ops.affine_backward, arity=3)
+_CONV = Function("conv2d", ops.conv_forward, ops.conv_backward, arity=3, skips_dx=True)
+_AFFINE = Function("linear", ops.affine_forward, ops.affine_backward, arity=3, skips_dx=True)
 
 
 def conv2d(

@@ -48,12 +48,21 @@ class Function:
             ``np.asarray`` accepts, or None for an optional input the op takes as None, such as
             a missing bias); None means all positional arguments are. The rest, and the keyword
             arguments, are passed to ``forward`` unchanged.
+        skips_dx: ``backward`` takes ``need_dx=False`` to skip the first input's gradient; the
+            tape passes it when that input needs none (a network's input: PyTorch's
+            ``needs_input_grad``), saving the first layer's most expensive backward step.
     """
 
     def __init__(
-        self, name: str, forward: Callable, backward: Callable, arity: int | None = 1
+        self,
+        name: str,
+        forward: Callable,
+        backward: Callable,
+        arity: int | None = 1,
+        skips_dx: bool = False,
     ) -> None:
         self.name, self.forward, self.backward, self.arity = name, forward, backward, arity
+        self.skips_dx = skips_dx
 
     def __call__(self, *args: Any, **kwargs: Any) -> Tensor:
         """Run the op on Tensors; the result is recorded when an input requires grad."""
@@ -85,8 +94,11 @@ class Node:
         self.function, self.cache, self.inputs = function, cache, inputs
 
     def input_grads(self, dout: np.ndarray) -> Sequence[np.ndarray]:
-        """Run the op's own backward; one gradient per input."""
-        grads = self.function.backward(dout, self.cache)
+        """Run the op's own backward; one gradient per input (None where none is needed)."""
+        if self.function.skips_dx and self.inputs[0] is None:
+            grads = self.function.backward(dout, self.cache, need_dx=False)
+        else:
+            grads = self.function.backward(dout, self.cache)
         return grads if isinstance(grads, (tuple, list)) else (grads,)
 
     def release(self) -> None:

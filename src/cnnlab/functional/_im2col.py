@@ -57,14 +57,20 @@ def forward(x: np.ndarray, w: np.ndarray, geom: Window2d) -> tuple:
     return full.reshape(-1, n, *geom.out).transpose(1, 0, 2, 3), (cols, w_mat, x.shape, geom)
 
 
-def backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray]:
-    """(dx (N, C, H, W), dw (F, C, HH, WW)) from dout (N, F, Ho, Wo)."""
+def backward(
+    dout: np.ndarray, cache: tuple, need_dx: bool = True
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """(dx (N, C, H, W), dw (F, C, HH, WW)) from dout (N, F, Ho, Wo); dx None if not need_dx."""
     cols, w_mat, x_shape, geom = cache
     n, channels = x_shape[:2]
     n_filters = w_mat.shape[0]
     d_mat = np.ascontiguousarray(dout.transpose(1, 0, 2, 3)).reshape(n_filters, -1)
     dw_mat = gemm(d_mat, cols.T, np.empty_like(w_mat))
-    dw = dw_mat.reshape(n_filters, *geom.kernel, channels).transpose(0, 3, 1, 2)
+    dw = np.ascontiguousarray(
+        dw_mat.reshape(n_filters, *geom.kernel, channels).transpose(0, 3, 1, 2)
+    )
+    if not need_dx:
+        return None, dw
     dcols = gemm(w_mat.T, d_mat, np.empty_like(cols))
     dxp = np.zeros((channels, n, *geom.padded), dtype=cols.dtype)  # (C, N, Hp, Wp)
 
@@ -75,4 +81,4 @@ def backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray]:
     _parallel.map_slices(col2im, n, dcols.size)
     dx = np.empty(x_shape, dtype=cols.dtype)
     _parallel.copy(dx, dxp[(..., *geom.interior())].transpose(1, 0, 2, 3))
-    return dx, np.ascontiguousarray(dw)
+    return dx, dw

@@ -159,9 +159,9 @@ class Plan:
         return self._valid(full).transpose(1, 0, 2, 3)
 
     def backward(
-        self, dout: np.ndarray, xbuf: np.ndarray, w_offsets: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(dx (N, C, H, W), dw_offsets (K, F, C)) from dout (N, F, Ho, Wo)."""
+        self, dout: np.ndarray, xbuf: np.ndarray, w_offsets: np.ndarray, need_dx: bool = True
+    ) -> tuple[np.ndarray | None, np.ndarray]:
+        """(dx (N, C, H, W) or None if not ``need_dx``, dw_offsets (K, F, C)) from dout."""
         front = max(self.offset_shift)
         dpad = np.zeros((dout.shape[1], front + self.length), dtype=dout.dtype)
         dfull = dpad[:, front:]
@@ -170,6 +170,8 @@ class Plan:
         dw_offsets = np.empty_like(w_offsets)
         for k, window in enumerate(self._windows(xbuf)):
             gemm(dfull, window.T, dw_offsets[k])
+        if not need_dx:
+            return None, dw_offsets
 
         dxbuf = np.empty((xbuf.shape[0], len(self.phases) * self.length), dtype=xbuf.dtype)
         started = [False] * len(self.phases)

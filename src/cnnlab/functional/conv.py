@@ -203,18 +203,20 @@ def _pointwise_forward(x: np.ndarray, w: np.ndarray, geom: Window2d) -> tuple:
     return out, (cols, w_mat, x.shape, geom)
 
 
-def _pointwise_backward(dout: np.ndarray, cache: tuple) -> tuple:
-    """Gradients of :func:`_pointwise_forward`: (dx, dw), each one GEMM."""
+def _pointwise_backward(dout: np.ndarray, cache: tuple, need_dx: bool) -> tuple:
+    """Gradients of :func:`_pointwise_forward`: (dx or None, dw), each one GEMM."""
     cols, w_mat, x_shape, geom = cache
     n, c = x_shape[:2]
     d_mat = np.empty((w_mat.shape[0], n, *geom.out), dtype=cols.dtype)  # (F, N, Ho, Wo)
     _parallel.copy(d_mat, dout.transpose(1, 0, 2, 3))
     d_mat = d_mat.reshape(w_mat.shape[0], -1)
-    dw = gemm(d_mat, cols.T, np.empty_like(w_mat))
+    dw = gemm(d_mat, cols.T, np.empty_like(w_mat)).reshape(*w_mat.shape, 1, 1)
+    if not need_dx:
+        return None, dw
     dcols = gemm(w_mat.T, d_mat, np.empty_like(cols)).reshape(c, n, *geom.out)
     dx = (np.empty if geom.stride == (1, 1) else np.zeros)(x_shape, dtype=cols.dtype)
     _parallel.copy(dx[(..., *geom.offset(0, 0))], dcols.transpose(1, 0, 2, 3))
-    return dx, dw.reshape(*w_mat.shape, 1, 1)
+    return dx, dw
 
 
 def _shifted_forward(x: np.ndarray, w: np.ndarray, geom: Window2d) -> tuple:
@@ -225,10 +227,10 @@ def _shifted_forward(x: np.ndarray, w: np.ndarray, geom: Window2d) -> tuple:
     return plan.forward(xbuf, w_offsets), (plan, xbuf, w_offsets)
 
 
-def _shifted_backward(dout: np.ndarray, cache: tuple) -> tuple:
-    """Gradients of :func:`_shifted_forward`: (dx, dw)."""
+def _shifted_backward(dout: np.ndarray, cache: tuple, need_dx: bool) -> tuple:
+    """Gradients of :func:`_shifted_forward`: (dx or None, dw)."""
     plan, xbuf, w_offsets = cache
-    dx, dw_offsets = plan.backward(dout, xbuf, w_offsets)
+    dx, dw_offsets = plan.backward(dout, xbuf, w_offsets, need_dx)
     kh, kw = plan.geom.kernel
     dw = dw_offsets.reshape(kh, kw, *w_offsets.shape[1:]).transpose(2, 3, 0, 1)
     return dx, np.ascontiguousarray(dw)
@@ -294,23 +296,27 @@ def conv_forward(
 
 
 def conv_backward(
-    dout: np.ndarray, cache: _FastCache
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    dout: np.ndarray, cache: _FastCache, need_dx: bool = True
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
     """Fast convolution backward pass, same results as :func:`conv_backward_naive`.
 
     Args:
         dout: upstream gradient (N, F, Ho, Wo).
         cache: from :func:`conv_forward`.
+        need_dx: False skips the input's gradient (a network's first layer: its GEMM and the
+            scatter back to image layout are a third of the layer's backward; PyTorch skips it
+            for inputs without ``requires_grad``).
 
     Returns:
-        ``(dx, dw, db)`` with the shapes of x, w and b; db is None when there was no bias.
+        ``(dx, dw, db)`` with the shapes of x, w and b; db is None when there was no bias, dx
+        when ``need_dx`` is False.
 
     Raises:
         ValueError: a cache that is not from :func:`conv_forward`, or dout of the wrong shape.
     """
     kind, out_shape, dtype, has_bias, inner = check_cache(OP, cache, _FastCache)
     dout = check_dout(OP, dout, out_shape, dtype)
-    dx, dw = _BACKWARD[kind](dout, inner)
+    dx, dw = _BACKWARD[kind](dout, inner, need_dx)
     if not has_bias:
         return dx, dw, None
     # per-channel sums on all cores (the naive twin's dout.sum runs on one)

@@ -63,22 +63,24 @@ def affine_forward(
 
 
 def affine_backward(
-    dout: np.ndarray, cache: _AffineCache
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    dout: np.ndarray, cache: _AffineCache, need_dx: bool = True
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
     """Backward pass of an affine layer.
 
     Args:
         dout: upstream gradient (N, M).
         cache: from :func:`affine_forward`.
+        need_dx: False skips the input's gradient (a network's input needs none: one GEMM
+            fewer, as PyTorch does for inputs without ``requires_grad``).
 
     Returns:
         ``(dx, dw, db)`` shaped like ``x`` (N, d1, ..., dk), ``w`` (D, M) and ``b`` (M,); ``db``
-        is None when the forward pass had no bias.
+        is None when the forward pass had no bias, ``dx`` when ``need_dx`` is False.
     """
     x, w, has_bias = check_cache(OP, cache, _AffineCache)
     n = x.shape[0]
     dout = check_dout(OP, dout, (n, w.shape[1]))
-    dx = (dout @ w.T).reshape(x.shape)
+    dx = (dout @ w.T).reshape(x.shape) if need_dx else None
     dw = x.reshape(n, -1).T @ dout
     db = dout.sum(axis=0) if has_bias else None
     return dx, dw, db
