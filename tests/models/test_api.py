@@ -159,3 +159,40 @@ def test_mini_alexnet_default_size_matches_the_keras_count():
     # conv part 1,344 + 55,424 + 221,376 + 331,968 + 221,312 = 831,424; dense part
     # 128*1024+1024 + 1024*1024+1024 + 1024*10+10 = 1,191,946 (hand count)
     assert models.MiniAlexNet().num_parameters() == 831_424 + 1_191_946
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [
+        ("three_layer", {"num_filters": 4, "hidden_dim": 8}),
+        ("resnet", {"widths": (4, 8, 8)}),
+        ("fc", {"hidden_dims": [6]}),
+        ("spatial_sum", {"input_dim": (3, 24, 24), "widths": (2, 3, 4)}),
+    ],
+)
+def test_loss_skips_the_datas_gradient_and_changes_no_parameter_gradient(name, kwargs, monkeypatch):
+    """Classifier.loss runs the first layer with input_grad False (restored afterwards); every
+    parameter gradient equals, bit for bit, the one of a pass that computes the data's too."""
+    from cnnlab.models.classifier import LOSSES, first_layer
+
+    model = models.build(name, dtype=F64, seed=0, **kwargs)
+    shape = kwargs.get("input_dim", (3, 32, 32))
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((3, *shape)), rng.integers(0, 10, 3)
+    first = first_layer(model.net)
+    seen = []
+    real_backward = first.backward
+
+    def spy(dout):
+        seen.append(first.input_grad)
+        return real_backward(dout)
+
+    monkeypatch.setattr(first, "backward", spy)
+    _, grads = model.loss(X, y)
+    assert seen == [False] and first.input_grad is True
+    # the same pass computing the data's gradient: the network's own forward and backward
+    model.net.train(True)
+    _, dscores = LOSSES[model.loss_name](model.net.forward(X), y)
+    assert model.net.backward(dscores).shape == X.shape
+    for key, module, slot in model._param_slots:
+        np.testing.assert_array_equal(grads[key], module.grads[slot])

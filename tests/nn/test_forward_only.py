@@ -411,3 +411,25 @@ def test_memory_of_a_resnet_step_through_the_tape_is_within_ten_percent():
     explicit = _peak_bytes(build(), X, y)
     tape = _peak_bytes(forward_only(build()), X, y)
     assert tape <= 1.10 * explicit, (tape, explicit)
+
+
+@pytest.mark.parametrize("kind", ["forward-only", "explicit"])
+def test_a_first_layer_without_input_grad_returns_none_and_the_same_weight_grads(kind, rng):
+    """input_grad False: backward returns None (Sequential passes it on), grads unchanged."""
+    x = rng.standard_normal((4, 5))
+    dout = rng.standard_normal((4, 3))
+    grads = []
+    for needed in (True, False):
+        layer = (
+            TwoLayer(5, 6, 3)
+            if kind == "forward-only"
+            else nn.Linear(5, 3, dtype=np.float64, rng=0)
+        )
+        net = nn.Sequential(layer)
+        layer.input_grad = needed
+        net.forward(x)
+        dx = net.backward(dout)
+        assert (dx is None) == (not needed)
+        grads.append({k: v.copy() for k, v in layer.grads.items()})
+    for key in grads[0]:
+        np.testing.assert_array_equal(grads[0][key], grads[1][key])

@@ -34,6 +34,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from cnnlab.functional.loss import softmax_loss, svm_loss
+from cnnlab.nn.container import Sequential
 from cnnlab.nn.module import Module, SlotDict, load_state_into, state_dict_of
 from cnnlab.nn.summary import summary
 
@@ -63,6 +64,13 @@ class _RecordsInitArgs:
             bound.apply_defaults()
             self.init_args = dict(list(bound.arguments.items())[1:])
         return self
+
+
+def first_layer(net: Module) -> Module:
+    """The module that receives ``net``'s input: the first layer of nested Sequentials."""
+    while isinstance(net, Sequential) and len(net):
+        net = net[0]
+    return net
 
 
 class Classifier(_RecordsInitArgs):
@@ -138,11 +146,14 @@ class Classifier(_RecordsInitArgs):
         if y is None:
             return self._forward(X, training=False)
         self.net.train(True)
+        first = first_layer(self.net)
+        needed, first.input_grad = first.input_grad, False  # the data needs no gradient
         try:
             scores = self.net.forward(X)
             data_loss, dscores = LOSSES[self.loss_name](scores, y)
             self.net.backward(dscores)
         finally:
+            first.input_grad = needed  # other callers (compare_with_torch) may need dx
             self.net.train(self.training)
         grads = {name: module.grads[key] for name, module, key in self._param_slots}
         reg_loss = 0.0

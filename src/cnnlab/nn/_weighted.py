@@ -45,9 +45,12 @@ class WeightBias(Module):
         out, self._cache = self._ops[0](x, w, b, *self.op_args())
         return out
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        """The op's backward pass: stores the weight and bias gradients, returns dx."""
-        dx, self.grads["weight"], db = self._ops[1](dout, self._cache)
+    def backward(self, dout: np.ndarray) -> np.ndarray | None:
+        """The op's backward pass: stores the weight and bias gradients, returns dx.
+
+        dx is None, and not computed, when ``input_grad`` is False.
+        """
+        dx, self.grads["weight"], db = self._ops[1](dout, self._cache, need_dx=self.input_grad)
         if db is not None:
             self.grads["bias"] = db
         return dx

@@ -76,10 +76,13 @@ class Sequential(Module):
             dout: gradient shaped like the last forward output.
 
         Returns:
-            dx, shaped like the last forward input.
+            dx, shaped like the last forward input; None when the first layer computed none
+            (its ``input_grad`` False).
         """
         for layer in reversed(self._modules.values()):
             dout = layer.backward(dout)
+            if dout is None:  # only a first layer may skip its input gradient
+                break
         return dout
 
     def __getitem__(self, index: int | slice | str) -> Module:

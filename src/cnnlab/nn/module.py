@@ -84,9 +84,15 @@ class Module:
         buffers: local non-trainable state saved in ``state_dict`` (batch-norm running stats).
         training: True in training mode (dropout active, batch statistics), False in eval mode.
         decay: names of the local params that L2 regularisation (weight decay) applies to.
+        input_grad: False when nothing needs the gradient of this module's input (a network's
+            first layer, whose input is the data): ``backward`` then returns None, and skips
+            the work where it can (layers with weights, forward-only modules), as PyTorch does
+            for inputs without ``requires_grad``. :meth:`Classifier.loss
+            <cnnlab.models.Classifier.loss>` sets it on its first layer while it runs.
     """
 
     decay: tuple[str, ...] = ()
+    input_grad: bool = True
 
     def __init__(self) -> None:
         self.params: dict[str, np.ndarray] = {}
@@ -111,8 +117,9 @@ class Module:
             dout: upstream gradient, shaped like the output of that forward.
 
         Returns:
-            dx, shaped like the forward's input. ``grads`` of every parameter the forward read
-            (in this module or its children) are filled, keyed as ``params``.
+            dx, shaped like the forward's input (None when ``input_grad`` was False during the
+            forward). ``grads`` of every parameter the forward read (in this module or its
+            children) are filled, keyed as ``params``.
 
         Raises:
             RuntimeError: without a recorded forward (none yet, already replayed, or run under
@@ -129,6 +136,8 @@ class Module:
         out.backward(dout)
         for module, key, leaf in leaves:
             module.grads[key] = np.zeros_like(leaf.data) if leaf.grad is None else leaf.grad
+        if not x.requires_grad:
+            return None
         return np.zeros_like(x.data) if x.grad is None else x.grad
 
     def __call__(self, x: Any, *args: Any, **kwargs: Any) -> Any:
@@ -165,7 +174,8 @@ class Module:
         """Run ``forward`` on ``x`` as a leaf Tensor, keep the tape, return the output array."""
         self._tape = None
         x = np.asarray(x)
-        leaf = Tensor(x, requires_grad=is_grad_enabled() and np.issubdtype(x.dtype, np.floating))
+        needed = self.input_grad and np.issubdtype(x.dtype, np.floating)
+        leaf = Tensor(x, requires_grad=is_grad_enabled() and needed)
         _RECORDINGS.append(_Recording())
         try:
             out = forward(self, leaf, *args, **kwargs)
