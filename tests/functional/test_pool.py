@@ -109,3 +109,16 @@ def test_global_avg_pool_dtype_preserved(dtype, rng) -> None:
     out, cache = global_avg_pool_forward(rng.standard_normal((2, 3, 4, 4)).astype(dtype))
     assert out.dtype == dtype
     assert global_avg_pool_backward(np.ones((2, 3)), cache).dtype == dtype
+
+
+def test_max_pool_window_of_more_than_256_offsets(rng) -> None:
+    """17 x 17 = 289 offsets: the index of the first maximum needs more than a byte."""
+    x = np.round(rng.standard_normal((2, 2, 19, 19)), 1)  # ties as well
+    p = {"pool_height": 17, "pool_width": 17, "stride": 2}
+    out, cache = max_pool_forward(x, p)
+    dout = rng.standard_normal(out.shape)
+    ref_out, ref_cache = max_pool_forward_naive(x, p)
+    np.testing.assert_array_equal(out, ref_out)
+    # overlapping windows: the shares of a pixel are added in another order, hence EXACT_RTOL
+    grad, ref_grad = max_pool_backward(dout, cache), max_pool_backward_naive(dout, ref_cache)
+    assert max_rel_error(grad, ref_grad) < EXACT_RTOL

@@ -62,8 +62,9 @@ class _MaxNaiveCache(NamedTuple):
 
 
 class _MaxCache(NamedTuple):
-    xp: np.ndarray  # padded input
-    out: np.ndarray
+    arg: np.ndarray  # (N, C, Ho, Wo): index of each window's first maximum among the offsets
+    padded_shape: tuple[int, ...]  # (N, C, Hp, Wp)
+    dtype: np.dtype
     geom: Window2d
 
 
@@ -152,56 +153,57 @@ def max_pool_backward_naive(dout: np.ndarray, cache: _MaxNaiveCache) -> np.ndarr
 def max_pool_forward(x: np.ndarray, pool_param: PoolParam) -> tuple[np.ndarray, _MaxCache]:
     """Fast max pooling: elementwise maximum over the kernel-offset views. Contract as naive.
 
-    The samples are split among the threads of :mod:`cnnlab.functional._parallel`.
+    On the way it notes, per window, the offset of its first maximum (row-major order, as
+    PyTorch): the cache keeps that small index array instead of the input, and the backward
+    pass only routes ``dout`` by it. The samples are split among the threads of
+    :mod:`cnnlab.functional._parallel`.
     """
     geom, _ = _prepare(MAX_OP, x, pool_param, MAX_POOL_PARAM_KEYS)
     xp = pad_input(x, geom, -np.inf)
     out = np.empty((*x.shape[:2], *geom.out), dtype=x.dtype)
+    n_offsets = geom.kernel[0] * geom.kernel[1]
+    arg = np.zeros(out.shape, dtype=np.min_scalar_type(n_offsets - 1))
 
     def part(s: slice) -> None:
-        views = _offset_views(xp[s], geom)
-        np.copyto(out[s], next(views))
-        for view in views:
-            np.maximum(out[s], view, out=out[s])
+        views, best, index = _offset_views(xp[s], geom), out[s], arg[s]
+        np.copyto(best, next(views))
+        above, step = np.empty(best.shape, dtype=bool), np.empty_like(index)
+        for k, view in enumerate(views, start=1):
+            np.greater(view, best, out=above)  # strictly: a tie keeps the earlier offset
+            np.maximum(best, view, out=best)  # (NaN propagates, as in np.max)
+            # index = k where above: index += (k - index) * above, in wrapping unsigned
+            # arithmetic (exact modulo 2**bits; many times faster than a masked assignment)
+            np.subtract(k, index, out=step)
+            np.multiply(step, above, out=step)
+            np.add(index, step, out=index)
 
     _parallel.map_slices(part, len(x), x.size)
-    return out, _MaxCache(xp, out, geom)
-
-
-def _max_pool_backward_part(
-    xp: np.ndarray, out: np.ndarray, dout: np.ndarray, dxp: np.ndarray, geom: Window2d
-) -> None:
-    """Route ``dout`` into ``dxp`` (zeros on entry) for the samples of these views."""
-    disjoint = _disjoint(geom)
-    n_offsets = geom.kernel[0] * geom.kernel[1]
-    pending = None
-    for k, (view, dview) in enumerate(
-        zip(_offset_views(xp, geom), _offset_views(dxp, geom), strict=True)
-    ):
-        hit = np.equal(view, out)
-        if pending is not None:
-            np.logical_and(hit, pending, out=hit)
-        if disjoint:
-            np.multiply(hit, dout, out=dview)
-        else:
-            dview += hit * dout
-        if k + 1 < n_offsets:
-            pending = ~hit if pending is None else np.greater(pending, hit, out=pending)
+    return out, _MaxCache(arg, xp.shape, x.dtype, geom)
 
 
 def max_pool_backward(dout: np.ndarray, cache: _MaxCache) -> np.ndarray:
-    """Fast gradient of :func:`max_pool_forward`, without materialising argmax indices.
+    """Fast gradient of :func:`max_pool_forward`: each window's gradient to its first maximum.
 
-    Offsets are visited in row-major order; a window's gradient goes to the first offset whose
-    value equals the window maximum (``pending`` marks windows not yet served). The samples are
-    split among the threads of :mod:`cnnlab.functional._parallel`.
+    One pass per kernel offset: ``dout`` where the window's index is that offset, else 0
+    (assigned when windows cannot overlap, added otherwise). The samples are split among the
+    threads of :mod:`cnnlab.functional._parallel`.
     """
-    xp, out, geom = check_cache(MAX_OP, cache, _MaxCache)
-    dout = check_dout(MAX_OP, dout, out.shape, out.dtype)
-    dxp = np.zeros_like(xp)
-    _parallel.map_slices(
-        lambda s: _max_pool_backward_part(xp[s], out[s], dout[s], dxp[s], geom), len(xp), xp.size
-    )
+    arg, padded_shape, dtype, geom = check_cache(MAX_OP, cache, _MaxCache)
+    dout = check_dout(MAX_OP, dout, arg.shape, dtype)
+    dxp = np.zeros(padded_shape, dtype=dtype)
+    disjoint = _disjoint(geom)
+
+    def part(s: slice) -> None:
+        index, grad = arg[s], dout[s]
+        hit = np.empty(index.shape, dtype=bool)
+        for k, dview in enumerate(_offset_views(dxp[s], geom)):
+            np.equal(index, k, out=hit)
+            if disjoint:
+                np.multiply(hit, grad, out=dview)
+            else:
+                dview += hit * grad
+
+    _parallel.map_slices(part, len(dxp), dxp.size)
     return unpad(dxp, geom)
 
 
