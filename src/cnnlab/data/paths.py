@@ -3,7 +3,8 @@
 The search order for an existing dataset is:
 
 1. ``$CNNLAB_DATA`` when set (also where downloads go);
-2. ``../shared/data`` relative to the current directory, when it exists;
+2. ``../shared/data`` relative to the current directory, when it exists, else relative to its
+   parent (so that it is found from a project's sub-folder too, such as ``notebooks/``);
 3. the download cache, ``~/.cache/cnnlab``.
 """
 
@@ -31,9 +32,16 @@ def candidate_dirs() -> list[tuple[str, Path | None]]:
     env = os.environ.get(ENV_VAR)
     return [
         (f"${ENV_VAR}", Path(env).expanduser().resolve() if env else None),
-        ("../shared/data", (Path.cwd().parent / "shared" / "data").resolve()),
+        ("../shared/data", _shared_data()),
         ("~/.cache/cnnlab", (Path.home() / ".cache" / "cnnlab").resolve()),
     ]
+
+
+def _shared_data() -> Path:
+    """``../shared/data`` from the current directory, or from its parent when only that exists."""
+    here = (Path.cwd().parent / "shared" / "data").resolve()
+    above = (Path.cwd().parent.parent / "shared" / "data").resolve()
+    return above if not here.is_dir() and above.is_dir() else here
 
 
 def search_dirs() -> list[Path]:
