@@ -136,7 +136,7 @@ class Module:
         out.backward(dout)
         for module, key, leaf in leaves:
             module.grads[key] = np.zeros_like(leaf.data) if leaf.grad is None else leaf.grad
-        if not x.requires_grad:
+        if not self.input_grad:
             return None
         return np.zeros_like(x.data) if x.grad is None else x.grad
 
