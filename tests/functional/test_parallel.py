@@ -93,6 +93,48 @@ def test_conv_threaded_copies_match_torch(w_shape, stride, pad):
         np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=EXACT_RTOL, atol=EXACT_ATOL)
 
 
+@pytest.mark.parametrize(("stride", "dilation"), [(1, 1), (2, 1), (1, 2)])
+def test_shifted_gemm_in_small_pieces_matches_torch(stride, dilation, monkeypatch):
+    """Pieces of 2 KiB: each thread walks dozens of column pieces, every phase block of dx too."""
+    from cnnlab.functional import _shifted_gemm
+    from cnnlab.functional.conv import conv_backward, conv_forward
+
+    monkeypatch.setattr(_shifted_gemm, "PIECE_BYTES", 2048)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((7, 10, 21, 19))
+    w, b = rng.standard_normal((16, 10, 3, 3)), rng.standard_normal(16)
+    param = {"stride": stride, "pad": 1, "dilation": dilation}
+    with threadpool_limits(2):
+        out, cache = conv_forward(x, w, b, param)
+        assert cache.kind == "shifted"
+        dout = rng.standard_normal(out.shape)
+        grads = conv_backward(dout, cache)
+    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    ref = F.conv2d(xt, wt, bt, stride=stride, padding=1, dilation=dilation)
+    ref.backward(torch.tensor(dout))
+    for ours, theirs in zip((out, *grads), (ref, xt.grad, wt.grad, bt.grad), strict=True):
+        np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=EXACT_RTOL, atol=EXACT_ATOL)
+
+
+def test_map_gemms_runs_single_threaded_blas_in_each_thread():
+    from cnnlab.functional import _blas
+
+    def who(s: slice) -> tuple[slice, int, int]:
+        return s, threading.get_ident(), _blas.blas_threads()
+
+    big = 2 * _parallel.SERIAL_BELOW
+    with threadpool_limits(2):
+        results = _parallel.map_gemms(who, 10, big)
+        assert _blas.blas_threads() == 2  # restored
+        assert len(_parallel.map_gemms(who, 10, _parallel.SERIAL_BELOW - 1)) == 1
+    if _blas.can_go_single_threaded():
+        assert [s for s, _, _ in results] == _parallel.split(10, 2)
+        assert len({ident for _, ident, _ in results}) == 2
+        assert {threads for _, _, threads in results} == {1}
+    with threadpool_limits(1):
+        assert len(_parallel.map_gemms(who, 10, big)) == 1
+
+
 def test_relu_threaded_matches_numpy():
     from cnnlab.functional.activation import relu_backward, relu_forward
 

@@ -19,10 +19,11 @@ Every argument is checked before the call, so a wrong call raises instead of rea
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import glob
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -171,14 +172,16 @@ def gemm(
     return out
 
 
-def _thread_getter() -> Callable[[], int]:
-    """A cheap query of the BLAS thread count (NumPy's OpenBLAS), else the core count."""
+def _thread_controls() -> tuple[Callable[[], int], Callable[[int], None] | None]:
+    """Cheap get/set of the BLAS thread count (NumPy's OpenBLAS); else (core count, None)."""
     if BACKEND.name == "numpy":
         lib = ctypes.CDLL(BACKEND.library)
         get = lib.scipy_openblas_get_num_threads64_
         get.restype, get.argtypes = ctypes.c_int, []
-        return get
-    return lambda: os.cpu_count() or 1
+        put = lib.scipy_openblas_set_num_threads64_
+        put.restype, put.argtypes = None, [ctypes.c_int]
+        return get, put
+    return (lambda: os.cpu_count() or 1), None
 
 
 def blas_threads() -> int:
@@ -190,4 +193,26 @@ def blas_threads() -> int:
     return _GET_THREADS()
 
 
-_GET_THREADS = _thread_getter()
+def can_go_single_threaded() -> bool:
+    """Whether :func:`single_threaded` can really set the BLAS thread count to one."""
+    return _SET_THREADS is not None
+
+
+@contextlib.contextmanager
+def single_threaded() -> Iterator[None]:
+    """NumPy's BLAS on one thread inside the block, the previous count restored on exit.
+
+    Each calling thread then runs its own GEMMs. A no-op where the count cannot be set.
+    """
+    if _SET_THREADS is None:
+        yield
+        return
+    before = _GET_THREADS()
+    _SET_THREADS(1)
+    try:
+        yield
+    finally:
+        _SET_THREADS(before)
+
+
+_GET_THREADS, _SET_THREADS = _thread_controls()

@@ -21,7 +21,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from cnnlab.functional._blas import blas_threads
+from cnnlab.functional import _blas
 
 T = TypeVar("T")
 
@@ -68,7 +68,7 @@ def map_slices(fn: Callable[[slice], T], n: int, elements: int) -> list[T]:
     Returns:
         The results of ``fn``, in the order of the slices.
     """
-    threads = 1 if elements < SERIAL_BELOW else blas_threads()
+    threads = 1 if elements < SERIAL_BELOW else _blas.blas_threads()
     slices = split(n, threads)
     if len(slices) == 1:
         return [fn(slices[0])]
@@ -77,9 +77,29 @@ def map_slices(fn: Callable[[slice], T], n: int, elements: int) -> list[T]:
     return [first, *(f.result() for f in futures)]
 
 
-def blocks(s: slice, row_bytes: int) -> Iterator[slice]:
-    """Sub-slices of ``s`` of about :data:`BLOCK_BYTES`, for rows of ``row_bytes`` bytes each."""
-    step = max(1, BLOCK_BYTES // max(row_bytes, 1))
+def map_gemms(fn: Callable[[slice], T], n: int, elements: int) -> list[T]:
+    """``[fn(s) for s in slices]`` of ``range(n)``, one slice per thread, BLAS single-threaded.
+
+    For many small GEMMs on disjoint column ranges (:mod:`cnnlab.functional._shifted_gemm`):
+    one multi-threaded call per small GEMM would hand work to the BLAS threads and wait for
+    them every time; here each thread walks its own range with no hand-off at all. Where the
+    BLAS thread count cannot be set, or the output has fewer than :data:`SERIAL_BELOW`
+    ``elements``, ``fn`` runs once over the whole range (BLAS threads it as it likes).
+    """
+    parallel = _blas.can_go_single_threaded() and elements >= SERIAL_BELOW
+    threads = _blas.blas_threads() if parallel else 1
+    slices = split(n, threads)
+    if len(slices) == 1:
+        return [fn(slices[0])]
+    with _blas.single_threaded():
+        futures = [_executor().submit(fn, s) for s in slices[1:]]
+        first = fn(slices[0])
+        return [first, *(f.result() for f in futures)]
+
+
+def blocks(s: slice, row_bytes: int, size: int = BLOCK_BYTES) -> Iterator[slice]:
+    """Sub-slices of ``s`` of about ``size`` bytes, for rows of ``row_bytes`` bytes each."""
+    step = max(1, size // max(row_bytes, 1))
     for start in range(s.start, s.stop, step):
         yield slice(start, min(start + step, s.stop))
 

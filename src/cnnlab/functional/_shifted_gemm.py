@@ -27,12 +27,23 @@ Backward, with ``D`` (F, L) the output gradient on the grid (zero at the invalid
 the second read from a copy of ``D`` with ``max(s_k)`` zero columns in front. Zeros at the
 invalid grid points make every wrapped-around read contribute nothing.
 
+Cache blocking. Done as nine whole-width GEMMs, every product reads and writes the whole
+(F, L) output again (tens of MB on CIFAR sizes, far beyond the caches), and the weight
+gradient's GEMMs (F x C outputs, inner dimension L) split poorly over BLAS threads. So all
+three products walk the columns in pieces of about :data:`PIECE_BYTES` of output: per piece
+the nine GEMMs accumulate into a block that stays in the core's L2 cache. Each thread takes
+its own share of the columns with single-threaded BLAS (:func:`._parallel.map_gemms`); for
+the weight gradient each thread sums into its own (K, F, C) and the shares are added at the
+end. On the CIFAR conv (64 channels, 32x32, batch 64, 2 cores) this made forward 1.2x,
+input gradient 1.3x and weight gradient 1.3-2x faster.
+
 The products have inner dimension C: with fewer than about 8 input channels they are
 memory-bound and :mod:`cnnlab.functional._im2col` is faster (see :mod:`cnnlab.functional.conv`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +51,37 @@ import numpy as np
 from cnnlab.functional import _parallel
 from cnnlab.functional._blas import gemm
 from cnnlab.functional._windows import Window2d
+
+#: Bytes of output one piece of columns holds (about a core's L2 cache).
+PIECE_BYTES = 1 << 20
+
+
+def _pieces(share: slice, rows: int, itemsize: int) -> Iterator[slice]:
+    """Column pieces of one thread's share, for an output of ``rows`` rows."""
+    return _parallel.blocks(share, rows * itemsize, PIECE_BYTES)
+
+
+def _shifted_sums(
+    terms: list[tuple[int, list[tuple[np.ndarray, int]]]],
+    src: np.ndarray,
+    out: np.ndarray,
+    length: int,
+) -> np.ndarray:
+    """``out[:, o + c] = sum over (m, s) of m @ src[:, s + c]`` for ``0 <= c < length``.
+
+    ``terms``: per output block, its first column ``o`` and its products ``(m, s)`` (matrix
+    (rows, channels), first source column). Blocked over columns (module docstring).
+    """
+
+    def work(share: slice) -> None:
+        for p in _pieces(share, out.shape[0], out.itemsize):
+            for o, products in terms:
+                for i, (m, s) in enumerate(products):
+                    gemm(m, src[:, s + p.start : s + p.stop], out[:, o + p.start : o + p.stop],
+                         beta=float(i > 0))  # fmt: skip
+
+    _parallel.map_gemms(work, length, out[:, :length].size)
+    return out
 
 
 def _phase_range(phase: int, stride: int, pad: int, size: int, grid: int) -> tuple[int, int, int]:
@@ -152,11 +194,24 @@ class Plan:
         Returns:
             out (N, F, Ho, Wo), a strided view of a scratch array.
         """
-        n_filters = w_offsets.shape[1]
-        full = np.empty((n_filters, self.length), dtype=xbuf.dtype)
-        for k, window in enumerate(self._windows(xbuf)):
-            gemm(w_offsets[k], window, full, beta=float(k > 0))
+        full = np.empty((w_offsets.shape[1], self.length), dtype=xbuf.dtype)
+        terms = [(0, list(zip(w_offsets, self.starts, strict=True)))]
+        _shifted_sums(terms, xbuf, full, self.length)
         return self._valid(full).transpose(1, 0, 2, 3)
+
+    def _weight_grad(self, dfull: np.ndarray, xbuf: np.ndarray, like: np.ndarray) -> np.ndarray:
+        """dw_offsets (K, F, C): per offset ``dfull @ window.T``, blocked over columns."""
+        starts = self.starts
+
+        def work(share: slice) -> np.ndarray:
+            acc = np.zeros_like(like)
+            for p in _pieces(share, dfull.shape[0], dfull.itemsize):
+                for k, s in enumerate(starts):
+                    gemm(dfull[:, p], xbuf[:, s + p.start : s + p.stop].T, acc[k], beta=1.0)
+            return acc
+
+        shares = _parallel.map_gemms(work, self.length, dfull.size)
+        return shares[0] if len(shares) == 1 else np.sum(shares, axis=0, dtype=like.dtype)
 
     def backward(
         self, dout: np.ndarray, xbuf: np.ndarray, w_offsets: np.ndarray, need_dx: bool = True
@@ -167,17 +222,14 @@ class Plan:
         dfull = dpad[:, front:]
         _parallel.copy(self._valid(dfull), dout.transpose(1, 0, 2, 3))
 
-        dw_offsets = np.empty_like(w_offsets)
-        for k, window in enumerate(self._windows(xbuf)):
-            gemm(dfull, window.T, dw_offsets[k])
+        dw_offsets = self._weight_grad(dfull, xbuf, w_offsets)
         if not need_dx:
             return None, dw_offsets
 
         dxbuf = np.empty((xbuf.shape[0], len(self.phases) * self.length), dtype=xbuf.dtype)
-        started = [False] * len(self.phases)
+        by_phase: list[list[tuple[np.ndarray, int]]] = [[] for _ in self.phases]
         for k, (p, shift) in enumerate(zip(self.offset_phase, self.offset_shift, strict=True)):
-            src = dpad[:, front - shift : front - shift + self.length]
-            block = dxbuf[:, p * self.length : (p + 1) * self.length]
-            gemm(w_offsets[k].T, src, block, beta=float(started[p]))
-            started[p] = True
+            by_phase[p].append((w_offsets[k].T, front - shift))
+        terms = [(p * self.length, products) for p, products in enumerate(by_phase)]
+        _shifted_sums(terms, dpad, dxbuf, self.length)
         return self.gather_input_grad(dxbuf), dw_offsets
