@@ -323,6 +323,8 @@ def _conv_cases() -> Iterator[Case]:
         ((1, 2, 6, 7), (3, 2, 3, 3), {"stride": 2, "pad": 1, "dilation": 2}),
         ((1, 8, 5, 4), (2, 8, 3, 3), {"pad": 1}),  # channels around the algorithm switch
         ((1, 7, 5, 4), (2, 7, 3, 3), {"stride": 2}),
+        ((2, 2, 5, 6), (2, 2, 3, 3), {"pad": (3, 0)}),  # pad beyond the kernel's reach
+        ((2, 2, 5, 6), (2, 2, 3, 2), {"pad": (0, 1), "dilation": (1, 2)}),  # shared pad, dilated
     ]:
         yield Case((x, w, (w[0],)), (param,))
     yield Case(((2, 3, 5, 5), (2, 3, 3, 3), None), ({"pad": 1},))  # no bias

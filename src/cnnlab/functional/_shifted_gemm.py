@@ -12,6 +12,14 @@ dimension = the buffer's row length) and accumulates into the same output (beta 
 :mod:`cnnlab.functional._blas`. The valid outputs are the top-left ``Ho x Wo`` corner of every
 sample's grid; the other grid points hold garbage and are dropped.
 
+Shared padding. At stride 1 the right padding of one row and the left padding of the next are
+the same zero columns, read by wrap-around: the grid is ``(H + ph, W + pw)`` rather than
+``(H + 2 ph, W + 2 pw)`` (image in the bottom-right corner, ``ph`` zero rows and ``pw`` zero
+columns in front of every sample and row; a window sticking out on the right or the bottom reads
+the next row's or sample's leading zeros, the last sample the ``max(s_k)`` zero tail). Less
+garbage to compute: 81 grid points instead of 100 per 8x8 image (64 valid), 289 instead of 324
+at 16x16.
+
 Stride ``s > 1`` is reduced to stride 1 by splitting the padded input into its ``sh * sw``
 phases ``xpad[:, :, a::sh, b::sw]`` (polyphase decomposition): kernel offset ``(i, j)`` reads
 phase ``(i dh % sh, j dw % sw)`` shifted by ``(i dh // sh, j dw // sw)`` on the phase grid
@@ -84,6 +92,17 @@ def _shifted_sums(
     return out
 
 
+def _grid_size(size: int, pad: int, stride: int, out: int) -> int:
+    """Grid points along one axis: ``size + pad`` at stride 1, ``ceil((size + 2 pad) / stride)``.
+
+    At stride 1 neighbours share their padding (module docstring), as long as the grid still
+    holds every output (``out``, larger only with a pad beyond the kernel's reach).
+    """
+    if stride == 1:
+        return max(size + pad, out)
+    return -(-(size + 2 * pad) // stride)
+
+
 def _phase_range(phase: int, stride: int, pad: int, size: int, grid: int) -> tuple[int, int, int]:
     """Which grid points of one phase hold real input along one axis.
 
@@ -117,8 +136,10 @@ class Plan:
     def make(cls, x_shape: tuple[int, ...], geom: Window2d) -> Plan:
         """Lay out the columns for input shape ``x_shape`` (N, C, H, W) and window ``geom``."""
         (sh, sw), (dh, dw) = geom.stride, geom.dilation
-        hp, wp = (s + 2 * p for s, p in zip(geom.size, geom.pad, strict=True))
-        grid = (-(-hp // sh), -(-wp // sw))
+        grid = tuple(
+            _grid_size(*axis)
+            for axis in zip(geom.size, geom.pad, geom.stride, geom.out, strict=True)
+        )
         wanted = [((i * dh) % sh, (j * dw) % sw) for i, j in geom.offsets()]
         phases = tuple(sorted(set(wanted)))
         shifts = tuple(((i * dh) // sh) * grid[1] + (j * dw) // sw for i, j in geom.offsets())
