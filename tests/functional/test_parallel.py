@@ -116,23 +116,43 @@ def test_shifted_gemm_in_small_pieces_matches_torch(stride, dilation, monkeypatc
         np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=EXACT_RTOL, atol=EXACT_ATOL)
 
 
-def test_map_gemms_runs_single_threaded_blas_in_each_thread():
+@pytest.mark.parametrize("mapper", ["map_gemms", "map_slices"])
+def test_threads_run_single_threaded_blas(mapper):
+    """Neither mapper lets a BLAS call inside wake OpenBLAS's own (spinning) worker threads."""
     from cnnlab.functional import _blas
 
     def who(s: slice) -> tuple[slice, int, int]:
         return s, threading.get_ident(), _blas.blas_threads()
 
-    big = 2 * _parallel.SERIAL_BELOW
+    run = getattr(_parallel, mapper)
+    big = 2 * max(_parallel.GEMM_SERIAL_BELOW, _parallel.SERIAL_BELOW)
+    small = min(_parallel.GEMM_SERIAL_BELOW, _parallel.SERIAL_BELOW) - 1
     with threadpool_limits(2):
-        results = _parallel.map_gemms(who, 10, big)
+        results = run(who, 10, big)
         assert _blas.blas_threads() == 2  # restored
-        assert len(_parallel.map_gemms(who, 10, _parallel.SERIAL_BELOW - 1)) == 1
+        assert len(run(who, 10, small)) == 1
     if _blas.can_go_single_threaded():
         assert [s for s, _, _ in results] == _parallel.split(10, 2)
         assert len({ident for _, ident, _ in results}) == 2
         assert {threads for _, _, threads in results} == {1}
     with threadpool_limits(1):
-        assert len(_parallel.map_gemms(who, 10, big)) == 1
+        assert len(run(who, 10, big)) == 1
+
+
+@pytest.mark.parametrize(("m", "k", "n"), [(300, 40, 7), (7, 40, 300), (3, 2, 5)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_threaded_matmul_matches_numpy(m, k, n, dtype):
+    """Split along out's rows (tall), columns (wide), or not at all (tiny); strided views too."""
+    rng = np.random.default_rng(4)
+    a = rng.standard_normal((k, 2 * m)).astype(dtype)[:, ::2].T  # (m, k), not BLAS-ready
+    b = rng.standard_normal((n, k)).astype(dtype).T  # (k, n), column-major view
+    with threadpool_limits(2):
+        out = _parallel.matmul(a, b)
+    assert out.dtype == dtype
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(out, a @ b, rtol=tol, atol=tol * k)
+    np.testing.assert_array_equal(_parallel.matmul(a.astype(int), b.astype(int)[:, :3]),
+                                  a.astype(int) @ b.astype(int)[:, :3])  # fmt: skip
 
 
 def test_relu_threaded_matches_numpy():

@@ -135,6 +135,15 @@ def _fortran_view(a: np.ndarray) -> tuple[bytes, int]:
     raise ValueError(f"gemm: operand of shape {a.shape} and strides {a.strides} is not BLAS-ready")
 
 
+def ready(a: np.ndarray) -> np.ndarray:
+    """``a`` itself if :func:`gemm` can read the 2-D view in place, else a C-contiguous copy."""
+    try:
+        _fortran_view(a)
+    except ValueError:
+        return np.ascontiguousarray(a)
+    return a
+
+
 def gemm(
     a: np.ndarray, b: np.ndarray, out: np.ndarray, beta: float = 0.0, backend: Backend | None = None
 ) -> np.ndarray:

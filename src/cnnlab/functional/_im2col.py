@@ -20,7 +20,6 @@ from __future__ import annotations
 import numpy as np
 
 from cnnlab.functional import _parallel
-from cnnlab.functional._blas import gemm
 from cnnlab.functional._windows import Window2d, pad_input
 
 
@@ -53,7 +52,7 @@ def forward(x: np.ndarray, w: np.ndarray, geom: Window2d) -> tuple:
     _parallel.map_slices(build, n, cols.size)
     # rows of cols are (offset, channel): order the weights' columns the same way
     w_mat = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(w.shape[0], -1)
-    full = gemm(w_mat, cols, np.empty((w.shape[0], cols.shape[1]), dtype=x.dtype))
+    full = _parallel.gemm(w_mat, cols, np.empty((w.shape[0], cols.shape[1]), dtype=x.dtype))
     return full.reshape(-1, n, *geom.out).transpose(1, 0, 2, 3), (cols, w_mat, x.shape, geom)
 
 
@@ -65,13 +64,13 @@ def backward(
     n, channels = x_shape[:2]
     n_filters = w_mat.shape[0]
     d_mat = np.ascontiguousarray(dout.transpose(1, 0, 2, 3)).reshape(n_filters, -1)
-    dw_mat = gemm(d_mat, cols.T, np.empty_like(w_mat))
+    dw_mat = _parallel.gemm(d_mat, cols.T, np.empty_like(w_mat))
     dw = np.ascontiguousarray(
         dw_mat.reshape(n_filters, *geom.kernel, channels).transpose(0, 3, 1, 2)
     )
     if not need_dx:
         return None, dw
-    dcols = gemm(w_mat.T, d_mat, np.empty_like(cols))
+    dcols = _parallel.gemm(w_mat.T, d_mat, np.empty_like(cols))
     dxp = np.zeros((channels, n, *geom.padded), dtype=cols.dtype)  # (C, N, Hp, Wp)
 
     def col2im(s: slice) -> None:  # windows overlap across offsets, never across samples

@@ -28,6 +28,9 @@ T = TypeVar("T")
 #: Arrays with fewer elements than this are processed by the calling thread alone.
 SERIAL_BELOW = 1 << 16
 
+#: GEMMs of fewer multiply-adds than this run in the calling thread (OpenBLAS's own limit).
+GEMM_SERIAL_BELOW = 1 << 18
+
 #: Size of the pieces a thread walks its slice in (fits the L2 cache of the CPUs seen here).
 BLOCK_BYTES = 1 << 18
 
@@ -69,32 +72,60 @@ def map_slices(fn: Callable[[slice], T], n: int, elements: int) -> list[T]:
         The results of ``fn``, in the order of the slices.
     """
     threads = 1 if elements < SERIAL_BELOW else _blas.blas_threads()
-    slices = split(n, threads)
-    if len(slices) == 1:
-        return [fn(slices[0])]
-    futures = [_executor().submit(fn, s) for s in slices[1:]]
-    first = fn(slices[0])  # the calling thread takes a share too
-    return [first, *(f.result() for f in futures)]
+    return _run(fn, split(n, threads))
 
 
-def map_gemms(fn: Callable[[slice], T], n: int, elements: int) -> list[T]:
-    """``[fn(s) for s in slices]`` of ``range(n)``, one slice per thread, BLAS single-threaded.
+def _run(fn: Callable[[slice], T], slices: list[slice]) -> list[T]:
+    """``fn`` on every slice, one thread each (the caller takes the first), BLAS single-threaded.
 
-    For many small GEMMs on disjoint column ranges (:mod:`cnnlab.functional._shifted_gemm`):
-    one multi-threaded call per small GEMM would hand work to the BLAS threads and wait for
-    them every time; here each thread walks its own range with no hand-off at all. Where the
-    BLAS thread count cannot be set, or the output has fewer than :data:`SERIAL_BELOW`
-    ``elements``, ``fn`` runs once over the whole range (BLAS threads it as it likes).
+    A BLAS call inside ``fn`` must not wake OpenBLAS's own worker threads: after each threaded
+    call they spin for a while before they sleep, and on a machine with as many cores as
+    threads here they take a core from this pool (a quarter of a ResNet step's CPU time was
+    such spinning, seen with ``perf``).
     """
-    parallel = _blas.can_go_single_threaded() and elements >= SERIAL_BELOW
-    threads = _blas.blas_threads() if parallel else 1
-    slices = split(n, threads)
     if len(slices) == 1:
         return [fn(slices[0])]
     with _blas.single_threaded():
         futures = [_executor().submit(fn, s) for s in slices[1:]]
-        first = fn(slices[0])
+        first = fn(slices[0])  # the calling thread takes a share too
         return [first, *(f.result() for f in futures)]
+
+
+def map_gemms(fn: Callable[[slice], T], n: int, flops: int) -> list[T]:
+    """``[fn(s) for s in slices]`` of ``range(n)``, one slice per thread, BLAS single-threaded.
+
+    For GEMMs split by hand (:mod:`cnnlab.functional._shifted_gemm`, :func:`gemm`): each
+    thread walks its own range with no hand-off to BLAS's threads at all. ``flops``: the
+    multiply-adds of the whole job; below :data:`GEMM_SERIAL_BELOW` (OpenBLAS's own limit for
+    threading a GEMM), or where the BLAS thread count cannot be set, ``fn`` runs once over the
+    whole range.
+    """
+    parallel = _blas.can_go_single_threaded() and flops >= GEMM_SERIAL_BELOW
+    return _run(fn, split(n, _blas.blas_threads() if parallel else 1))
+
+
+def gemm(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``out = a @ b`` (:func:`cnnlab.functional._blas.gemm`'s views), split over threads.
+
+    Each thread computes a slice of ``out`` along its longer axis (columns of ``b`` or rows of
+    ``a``) with single-threaded BLAS. Returns ``out``.
+    """
+    m, n = out.shape
+    flops = m * n * a.shape[1]
+    if n >= m:
+        map_gemms(lambda s: _blas.gemm(a, b[:, s], out[:, s]), n, flops)
+    else:
+        map_gemms(lambda s: _blas.gemm(a[s], b, out[s]), m, flops)
+    return out
+
+
+def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` for 2-D arrays (m, k) @ (k, n), as :func:`gemm` where BLAS can take them."""
+    dtype = np.result_type(a, b)
+    if dtype not in (np.float32, np.float64):
+        return a @ b
+    a, b = (_blas.ready(x.astype(dtype, copy=False)) for x in (a, b))
+    return gemm(a, b, np.empty((a.shape[0], b.shape[1]), dtype=dtype))
 
 
 def blocks(s: slice, row_bytes: int, size: int = BLOCK_BYTES) -> Iterator[slice]:

@@ -88,7 +88,8 @@ def _shifted_sums(
                     gemm(m, src[:, s + p.start : s + p.stop], out[:, o + p.start : o + p.stop],
                          beta=float(i > 0))  # fmt: skip
 
-    _parallel.map_gemms(work, length, out[:, :length].size)
+    flops = sum(m.size for _, products in terms for m, _ in products) * length
+    _parallel.map_gemms(work, length, flops)
     return out
 
 
@@ -231,7 +232,7 @@ class Plan:
                     gemm(dfull[:, p], xbuf[:, s + p.start : s + p.stop].T, acc[k], beta=1.0)
             return acc
 
-        shares = _parallel.map_gemms(work, self.length, dfull.size)
+        shares = _parallel.map_gemms(work, self.length, like.size * self.length)
         return shares[0] if len(shares) == 1 else np.sum(shares, axis=0, dtype=like.dtype)
 
     def backward(

@@ -30,7 +30,6 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from cnnlab.functional import _channel_norm, _im2col, _parallel, _shifted_gemm
-from cnnlab.functional._blas import gemm
 from cnnlab.functional._windows import Window2d, pad_input, unpad
 from cnnlab.validation import (
     check_cache,
@@ -198,7 +197,7 @@ def _pointwise_forward(x: np.ndarray, w: np.ndarray, geom: Window2d) -> tuple:
     _parallel.copy(cols, x[(..., *geom.offset(0, 0))].transpose(1, 0, 2, 3))
     cols = cols.reshape(c, -1)
     w_mat = w.reshape(w.shape[0], c)
-    full = gemm(w_mat, cols, np.empty((w.shape[0], cols.shape[1]), dtype=x.dtype))
+    full = _parallel.gemm(w_mat, cols, np.empty((w.shape[0], cols.shape[1]), dtype=x.dtype))
     out = full.reshape(-1, n, *geom.out).transpose(1, 0, 2, 3)
     return out, (cols, w_mat, x.shape, geom)
 
@@ -210,10 +209,10 @@ def _pointwise_backward(dout: np.ndarray, cache: tuple, need_dx: bool) -> tuple:
     d_mat = np.empty((w_mat.shape[0], n, *geom.out), dtype=cols.dtype)  # (F, N, Ho, Wo)
     _parallel.copy(d_mat, dout.transpose(1, 0, 2, 3))
     d_mat = d_mat.reshape(w_mat.shape[0], -1)
-    dw = gemm(d_mat, cols.T, np.empty_like(w_mat)).reshape(*w_mat.shape, 1, 1)
+    dw = _parallel.gemm(d_mat, cols.T, np.empty_like(w_mat)).reshape(*w_mat.shape, 1, 1)
     if not need_dx:
         return None, dw
-    dcols = gemm(w_mat.T, d_mat, np.empty_like(cols)).reshape(c, n, *geom.out)
+    dcols = _parallel.gemm(w_mat.T, d_mat, np.empty_like(cols)).reshape(c, n, *geom.out)
     dx = (np.empty if geom.stride == (1, 1) else np.zeros)(x_shape, dtype=cols.dtype)
     _parallel.copy(dx[(..., *geom.offset(0, 0))], dcols.transpose(1, 0, 2, 3))
     return dx, dw

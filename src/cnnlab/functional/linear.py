@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from cnnlab.functional import _parallel
 from cnnlab.validation import (
     check_batch_axis,
     check_cache,
@@ -58,7 +59,9 @@ def affine_forward(
     if b is not None:
         check_shape(OP, b, (w.shape[1],), "b")
     flat = x.reshape(n, d)
-    out = flat @ w if b is None else flat @ w + b
+    out = _parallel.matmul(flat, w)
+    if b is not None:
+        out = out + b
     return out, _AffineCache(x, w, b is not None)
 
 
@@ -80,7 +83,7 @@ def affine_backward(
     x, w, has_bias = check_cache(OP, cache, _AffineCache)
     n = x.shape[0]
     dout = check_dout(OP, dout, (n, w.shape[1]))
-    dx = (dout @ w.T).reshape(x.shape) if need_dx else None
-    dw = x.reshape(n, -1).T @ dout
+    dx = _parallel.matmul(dout, w.T).reshape(x.shape) if need_dx else None
+    dw = _parallel.matmul(x.reshape(n, -1).T, dout)
     db = dout.sum(axis=0) if has_bias else None
     return dx, dw, db
