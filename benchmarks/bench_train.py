@@ -137,6 +137,9 @@ def child(args: argparse.Namespace) -> dict:
         model = build(model_name, dtype)
         data = batches(model.input_shape, batch, dtype)
         if contender == "cnnlab":
+            from cnnlab.training.allocator import keep_freed_memory
+
+            keep_freed_memory()  # as Solver.train does
             step = cnnlab_step(model, rule, config)
         else:
             step = torch_step(model, rule, config, weight_decay)

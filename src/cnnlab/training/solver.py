@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 
 from cnnlab.training import optim
+from cnnlab.training.allocator import keep_freed_memory
 from cnnlab.training.batches import accuracy, batch_indices, epoch_order, iterations_per_epoch
 from cnnlab.training.checkpoint import load_checkpoint, save_checkpoint
 from cnnlab.training.progress import Progress, make_progress
@@ -331,6 +332,7 @@ class Solver:
 
         Raises TrainingDiverged on a NaN/inf loss (the last checkpoint stays as it was).
         """
+        keep_freed_memory()  # every step reuses the last one's buffers (see allocator)
         per_epoch = self.iterations_per_epoch
         total = self.num_epochs * per_epoch
         if self.max_iterations is not None:
