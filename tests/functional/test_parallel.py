@@ -185,3 +185,36 @@ def test_max_pool_threaded_matches_torch(kernel, stride, pad):
     ref.backward(torch.tensor(dout))
     np.testing.assert_array_equal(out, ref.detach().numpy())
     np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=EXACT_RTOL, atol=EXACT_ATOL)
+
+
+def test_single_threaded_blocks_interleaved_across_threads_restore_the_count():
+    """A enters, B enters, A leaves, B leaves: one thread throughout, the count restored after."""
+    from cnnlab.functional import _blas
+
+    if not _blas.can_go_single_threaded():
+        pytest.skip("this BLAS's thread count cannot be set")
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    seen = []
+
+    def first() -> None:
+        with _blas.single_threaded():
+            a_in.set()
+            b_in.wait(5)
+        seen.append(_blas.blas_threads())  # B still inside: still one thread
+        a_out.set()
+
+    def second() -> None:
+        a_in.wait(5)
+        with _blas.single_threaded(), _blas.single_threaded():  # nested too
+            b_in.set()
+            a_out.wait(5)
+            seen.append(_blas.blas_threads())
+
+    with threadpool_limits(2):
+        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+        assert seen == [1, 1]
+        assert _blas.blas_threads() == 2

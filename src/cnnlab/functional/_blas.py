@@ -23,6 +23,7 @@ import contextlib
 import ctypes
 import glob
 import os
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -207,21 +208,54 @@ def can_go_single_threaded() -> bool:
     return _SET_THREADS is not None
 
 
+class _SingleThreaded:
+    """The state behind :func:`single_threaded`: how many blocks are open, the count before.
+
+    Blocks opened by several threads at once overlap; only the first sets one thread and only
+    the last puts the saved count back (a plain save/restore per block would leave BLAS on one
+    thread for good when two blocks interleave).
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.depth = 0
+        self.saved = 1
+
+
+_STATE = _SingleThreaded()
+
+
 @contextlib.contextmanager
 def single_threaded() -> Iterator[None]:
     """NumPy's BLAS on one thread inside the block, the previous count restored on exit.
 
-    Each calling thread then runs its own GEMMs. A no-op where the count cannot be set.
+    Each calling thread then runs its own GEMMs. Safe to nest and to enter from several threads.
+    A no-op where the count cannot be set.
     """
     if _SET_THREADS is None:
         yield
         return
-    before = _GET_THREADS()
-    _SET_THREADS(1)
+    with _STATE.lock:
+        if _STATE.depth == 0:
+            _STATE.saved = _GET_THREADS()
+            _SET_THREADS(1)
+        _STATE.depth += 1
     try:
         yield
     finally:
-        _SET_THREADS(before)
+        with _STATE.lock:
+            _STATE.depth -= 1
+            if _STATE.depth == 0:
+                _SET_THREADS(_STATE.saved)
+
+
+def _reset_after_fork() -> None:
+    """A child forked inside a block starts with none open (its BLAS count stays as it is)."""
+    global _STATE
+    _STATE = _SingleThreaded()
+
+
+os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 _GET_THREADS, _SET_THREADS = _thread_controls()
