@@ -7,8 +7,6 @@ import platform
 import subprocess
 import sys
 
-import pytest
-
 PROBE = """
 import json, resource, sys
 import numpy as np
@@ -30,11 +28,11 @@ def _run(mode: str) -> dict:
     return json.loads(out.stdout)
 
 
-@pytest.mark.skipif(
-    platform.system() != "Linux" or platform.libc_ver()[0] != "glibc", reason="glibc only"
-)
 def test_freed_buffers_are_reused_without_page_faults():
     kept = _run("keep")
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        assert kept["took"] is False  # no glibc mallopt: says so, changes nothing
+        return
     assert kept["took"] is True
     first = kept["faults"][0]  # the fresh 100 MB: thousands of faults (fault-around batches)
     assert first > 1000, kept
