@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from cnnlab.functional import _parallel
+
 UpdateRule = Callable[
     [np.ndarray, np.ndarray, "dict[str, Any] | None"], "tuple[np.ndarray, dict[str, Any]]"
 ]
@@ -77,6 +79,12 @@ def sgd(
     return w - config["learning_rate"] * dw, config
 
 
+def _fresh(w: np.ndarray, dw: np.ndarray, count: int) -> list[np.ndarray]:
+    """``count`` new C-contiguous arrays shaped like w, in the dtype of w and dw combined."""
+    dtype = np.result_type(w, dw)
+    return [np.empty(np.shape(w), dtype=dtype) for _ in range(count)]
+
+
 def sgd_momentum(
     w: np.ndarray, dw: np.ndarray, config: dict[str, Any] | None = None
 ) -> tuple[np.ndarray, dict[str, Any]]:
@@ -84,16 +92,24 @@ def sgd_momentum(
 
     ``v = momentum * v - lr * dw``; the step is ``v`` (classical) or
     ``momentum * v - lr * dw`` with the new v (Nesterov, written for the look-ahead weights).
+    Computed block by block on every core (:func:`cnnlab.functional._parallel.elementwise`).
     """
     config = _prepare("sgd_momentum", w, dw, config)
-    lr, mu = config["learning_rate"], config["momentum"]
-    v = np.multiply(_state(config, "velocity", w), mu)
-    v -= lr * dw
+    lr, mu, nesterov = config["learning_rate"], config["momentum"], config["nesterov"]
+    next_w, v = _fresh(w, dw, 2)
+
+    def block(next_w: np.ndarray, v: np.ndarray, v_old: np.ndarray, w: np.ndarray, dw: np.ndarray):
+        np.multiply(v_old, mu, out=v)
+        np.multiply(dw, lr, out=next_w)  # next_w holds lr * dw for a moment
+        v -= next_w
+        if nesterov:
+            np.subtract(w, next_w, out=next_w)
+            next_w += mu * v
+        else:
+            np.add(w, v, out=next_w)
+
+    _parallel.elementwise(block, next_w, v, _state(config, "velocity", w), w, dw)
     config["velocity"] = v
-    if not config["nesterov"]:
-        return w + v, config
-    next_w = w + mu * v
-    next_w -= lr * dw
     return next_w, config
 
 
@@ -112,22 +128,30 @@ def _adam_step(w: np.ndarray, dw: np.ndarray, config: dict[str, Any]) -> np.ndar
     """Update the moments ``m``, ``v`` and the counter ``t``; return the Adam step for w.
 
     Written as torch.optim.Adam computes it, ``-lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t)
-    + eps)``, with every pass after the first writing into an array it made (``out=``), so the
-    step makes three new arrays instead of a dozen temporaries.
+    + eps)``. A dozen passes over arrays shaped like w: they run block by block, each block's
+    passes in the core's cache, on every core (:func:`cnnlab.functional._parallel.elementwise`).
     """
-    b1, b2 = config["beta1"], config["beta2"]
+    b1, b2, eps = config["beta1"], config["beta2"], config["epsilon"]
     t = config.get("t", 0) + 1
-    m = np.multiply(_state(config, "m", w), b1)
-    m += (1 - b1) * dw
-    v = np.multiply(dw, dw)
-    v *= 1 - b2
-    v += b2 * _state(config, "v", w)
+    v_scale, lr = np.sqrt(1 - b2**t), -config["learning_rate"] / (1 - b1**t)
+    step, m, v = _fresh(w, dw, 3)
+
+    def block(step, m, v, m_old, v_old, dw) -> None:  # each a block of the arrays it is named for
+        np.multiply(dw, 1 - b1, out=step)  # step holds scratch values until the last lines
+        np.multiply(m_old, b1, out=m)
+        m += step
+        np.multiply(dw, dw, out=v)
+        v *= 1 - b2
+        np.multiply(v_old, b2, out=step)
+        v += step
+        np.sqrt(v, out=step)
+        step /= v_scale
+        step += eps
+        np.divide(m, step, out=step)
+        step *= lr
+
+    _parallel.elementwise(block, step, m, v, _state(config, "m", w), _state(config, "v", w), dw)
     config.update(m=m, v=v, t=t)
-    step = np.sqrt(v)
-    step /= np.sqrt(1 - b2**t)
-    step += config["epsilon"]
-    np.divide(m, step, out=step)
-    step *= -config["learning_rate"] / (1 - b1**t)
     return step
 
 
