@@ -13,11 +13,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from threadpoolctl import threadpool_limits
 
 from cnnlab.training import optim
 
 STEPS = 6
 RTOL = 1e-12  # the same float64 formula in a different operation order
+
+# Momentum and Adam run block by block on the thread pool: a parameter of shape SMALL takes the
+# serial path, one of shape LARGE (above _parallel.SERIAL_BELOW, several blocks) the threaded one.
+SMALL, LARGE = (4, 5), (300, 260)
 
 
 def run_both(rule, config, torch_optimizer, rng, shape=(4, 5)):
@@ -45,17 +50,21 @@ def test_sgd_matches_torch(rng):
         close(ours, theirs)
 
 
+@pytest.mark.parametrize("shape", [SMALL, LARGE])
 @pytest.mark.parametrize("nesterov", [False, True])
-def test_sgd_momentum_matches_torch(rng, nesterov):
+def test_sgd_momentum_matches_torch(rng, nesterov, shape):
     lr, mu = 0.05, 0.9
     config = {"learning_rate": lr, "momentum": mu, "nesterov": nesterov}
 
     def make(ps):
         return torch.optim.SGD(ps, lr=lr, momentum=mu, nesterov=nesterov)
 
-    for ours, theirs, ours_state, state in run_both(optim.sgd_momentum, config, make, rng):
-        close(ours, theirs)
-        close(ours_state["velocity"], -lr * state["momentum_buffer"].numpy())
+    with threadpool_limits(2):
+        for ours, theirs, ours_state, state in run_both(
+            optim.sgd_momentum, config, make, rng, shape
+        ):
+            close(ours, theirs)
+            close(ours_state["velocity"], -lr * state["momentum_buffer"].numpy())
 
 
 def test_sgd_momentum_by_hand():
@@ -92,12 +101,16 @@ def test_rmsprop_matches_torch(rng):
         ),
     ],
 )
-def test_adam_and_adamw_match_torch(rng, rule, make):
-    for step, (ours, theirs, config, state) in enumerate(run_both(rule, None, make, rng), 1):
-        close(ours, theirs)
-        close(config["m"], state["exp_avg"].numpy())
-        close(config["v"], state["exp_avg_sq"].numpy())
-        assert config["t"] == step == int(state["step"])
+@pytest.mark.parametrize("shape", [SMALL, LARGE])
+def test_adam_and_adamw_match_torch(rng, rule, make, shape):
+    with threadpool_limits(2):
+        for step, (ours, theirs, config, state) in enumerate(
+            run_both(rule, None, make, rng, shape), 1
+        ):
+            close(ours, theirs)
+            close(config["m"], state["exp_avg"].numpy())
+            close(config["v"], state["exp_avg_sq"].numpy())
+            assert config["t"] == step == int(state["step"])
 
 
 def test_adamw_decay_is_decoupled():
@@ -132,6 +145,22 @@ def test_rules_do_not_modify_inputs_or_state_in_place(rng, name):
     np.testing.assert_array_equal(dw, dw0)
     for key, value in state.items():
         np.testing.assert_array_equal(snapshot[key], value)
+
+
+@pytest.mark.parametrize("name", sorted(optim.RULES))
+def test_strided_parameter_same_as_contiguous(rng, name):
+    """A transposed (not C-contiguous) parameter and gradient, large enough for the threaded
+    blocks, step exactly as their contiguous copies (the blocks read a flat copy of each)."""
+    rule = optim.RULES[name]
+    w, dw = rng.standard_normal(LARGE).T, rng.standard_normal(LARGE).T
+    assert not w.flags.c_contiguous
+    with threadpool_limits(2):
+        ours, config = rule(w, dw, None)
+        ours, _ = rule(ours, dw, config)
+        flat, config = rule(np.ascontiguousarray(w), np.ascontiguousarray(dw), None)
+        flat, _ = rule(flat, np.ascontiguousarray(dw), config)
+    assert ours.shape == w.shape
+    np.testing.assert_array_equal(ours, flat)
 
 
 @pytest.mark.parametrize("name", sorted(optim.RULES))
