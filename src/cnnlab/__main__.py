@@ -1,7 +1,5 @@
 """``python -m cnnlab``."""
 
-import sys
+from cnnlab.cli import run
 
-from cnnlab.cli import main
-
-sys.exit(main())
+run()

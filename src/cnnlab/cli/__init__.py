@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 import traceback
 import warnings
@@ -107,5 +108,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
 
 
+def run() -> None:
+    """The process's entry point (the ``cnnlab`` script, ``python -m cnnlab``): main, then exit.
+
+    Once the command is done a Ctrl-C has nothing left to stop, yet Python's handler would raise
+    KeyboardInterrupt inside the interpreter's shutdown (matplotlib's atexit callback, say) and
+    print a traceback. So SIGINT gets the default action back: such a Ctrl-C just ends the process.
+    """
+    try:
+        code = main()
+    except KeyboardInterrupt:  # one that lands after the command's own handling
+        code = 130
+    finally:
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+    sys.exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()
